@@ -1,0 +1,3 @@
+from dlg_bib.cli import main
+
+main()

@@ -1,0 +1,98 @@
+"""The `dlg-bib` command line: thin click commands that parse options, call the core, print.
+
+Each module in this package defines one `command` (a click command); they are discovered
+here, so adding a command is adding a module. Every `DlgBibError` is caught once, in `main`.
+"""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import click
+
+from dlg_bib import __version__
+from dlg_bib.database import Workspace, open_workspace
+from dlg_bib.errors import EXIT_USAGE, DlgBibError
+
+EPILOG = """\b
+Exit codes:
+  0  ok
+  1  findings (lint errors, dead links, unknown keys) or partial failure
+  2  usage error or unreadable input (file:line says where)
+
+\b
+The database (--bib, default bib/): a folder of .bib files plus group.toml
+(group, meta-topics, sessions), or a single .bib file. Entries carry their
+tags in BibTeX fields: dlg-topics = {nlp}, dlg-sessions = {2021-11-12:main}.
+"""
+
+
+@dataclass
+class AppContext:
+    bib: Path
+    _workspace: Workspace | None = None
+
+    def workspace(self) -> Workspace:
+        if self._workspace is None:
+            self._workspace = open_workspace(self.bib)
+        return self._workspace
+
+
+pass_app = click.make_pass_decorator(AppContext)
+
+
+@click.group(epilog=EPILOG, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="dlg-bib")
+@click.option(
+    "--bib",
+    "bib",
+    type=click.Path(path_type=Path),
+    default=Path("bib"),
+    show_default=True,
+    envvar="DLG_BIB_PATH",
+    help="The database: a folder of .bib files plus group.toml, or one .bib file.",
+)
+@click.pass_context
+def cli(ctx: click.Context, bib: Path) -> None:
+    """dlg-bib: the DLG reading list as a BibTeX database.
+
+    Lint it, tag readings to sessions, import and enrich references, check links,
+    and render the README, the session handout and the JSON index.
+    """
+    ctx.obj = AppContext(bib=bib)
+
+
+def _register_commands() -> None:
+    package = sys.modules[__name__]
+    for info in sorted(pkgutil.iter_modules(package.__path__), key=lambda m: m.name):
+        if info.name.startswith("_"):
+            continue
+        module = importlib.import_module(f"{__name__}.{info.name}")
+        command = getattr(module, "command", None)
+        if isinstance(command, click.Command):
+            cli.add_command(command)
+
+
+_register_commands()
+
+
+def main() -> None:
+    try:
+        cli.main(standalone_mode=False)
+    except click.exceptions.Exit as exc:
+        sys.exit(exc.exit_code)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(EXIT_USAGE)
+    except click.exceptions.Abort:
+        click.echo("Aborted.", err=True)
+        sys.exit(EXIT_USAGE)
+    except DlgBibError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(exc.exit_code)
+    except BrokenPipeError:
+        sys.exit(0)

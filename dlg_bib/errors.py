@@ -1,0 +1,48 @@
+"""One exception family, caught once in the CLI and turned into a message and an exit code."""
+
+from __future__ import annotations
+
+# Exit codes documented in `dlg-bib --help`.
+EXIT_OK = 0
+EXIT_FINDINGS = 1  # findings, dead links, partial failure
+EXIT_USAGE = 2  # usage error or unreadable input
+
+
+class DlgBibError(Exception):
+    """A failure the user can act on: what is wrong, where, and how to fix it."""
+
+    exit_code = EXIT_USAGE
+
+    def __init__(self, message: str, *, where: str | None = None, hint: str | None = None):
+        super().__init__(message)
+        self.message = message
+        self.where = where
+        self.hint = hint
+
+    def __str__(self) -> str:
+        text = f"{self.where}: {self.message}" if self.where else self.message
+        if self.hint:
+            text += f"\n  hint: {self.hint}"
+        return text
+
+
+class ParseError(DlgBibError):
+    """A .bib or metadata file that cannot be read as written."""
+
+
+class UnknownNameError(DlgBibError):
+    """An unknown key, session or topic given on the command line."""
+
+
+class ConcurrentEditError(DlgBibError):
+    """Another writer changed the file between our read and our write."""
+
+
+class TemplateError(DlgBibError):
+    """A template that fails to load or render."""
+
+
+class SourceError(DlgBibError):
+    """A remote source that answered with something we cannot use."""
+
+    exit_code = EXIT_FINDINGS

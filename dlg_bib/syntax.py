@@ -1,0 +1,138 @@
+"""Syntax problems bibtexparser accepts silently, found from the blocks it returns.
+
+Shared by `store` (a file with any of these is never written) and `lint` (which reports them).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from bibtexparser import model as bpm
+
+from dlg_bib.keys import is_valid_key
+
+# A value that swallowed the next field: `{One}\n  year = 2020` (missing comma).
+_SWALLOWED_FIELD = re.compile(r"[}\"\d]\s*\n\s*([A-Za-z][\w-]*)\s*=")
+
+
+@dataclass(frozen=True)
+class SyntaxProblem:
+    line: int  # 1-based
+    rule: str
+    message: str
+    hint: str
+    key: str = ""
+
+
+def block_problems(block: bpm.Block, raw_line: int) -> list[SyntaxProblem]:
+    """Problems of one parsed block; `raw_line` is the block's 1-based first line."""
+    if isinstance(block, bpm.DuplicateFieldKeyBlock):
+        fields = ", ".join(sorted(block.duplicate_keys))
+        return [
+            SyntaxProblem(
+                raw_line,
+                "duplicate-field",
+                f"field {fields} appears twice in one entry",
+                "keep one of the two values and delete the other",
+                getattr(block.ignore_error_block, "key", ""),
+            )
+        ]
+    if isinstance(block, bpm.DuplicateBlockKeyBlock):
+        return []  # reported by the duplicate-key rule, case-insensitively
+    if isinstance(block, bpm.ParsingFailedBlock):
+        return [_failed_block_problem(block, raw_line)]
+    if isinstance(block, bpm.ImplicitComment):
+        return _stray_text_problems(block.raw, raw_line)
+    if isinstance(block, bpm.Entry):
+        return _entry_problems(block, raw_line)
+    return []
+
+
+def _failed_block_problem(block: bpm.ParsingFailedBlock, raw_line: int) -> SyntaxProblem:
+    error = block.error
+    reason = getattr(error, "abort_reason", "") or str(error) or type(error).__name__
+    line = raw_line
+    if "Expected comma after entry key" in reason:
+        line = raw_line
+        return SyntaxProblem(
+            line,
+            "missing-comma-after-key",
+            "missing comma after the entry key",
+            "write `@type{key,` with a comma right after the key",
+        )
+    if "end of file" in reason:
+        return SyntaxProblem(
+            line,
+            "unterminated-entry",
+            "entry is not closed before the end of the file",
+            "add the closing `}` and check the braces inside its values",
+        )
+    if "Unexpected block start" in reason or "closing" in reason:
+        return SyntaxProblem(
+            line,
+            "unbalanced-braces",
+            f"unbalanced braces or quotes in this entry ({reason.strip()})",
+            "every `{` in a value needs its `}`; the entry ends before the next `@`",
+        )
+    return SyntaxProblem(line, "syntax", f"cannot parse this block: {reason.strip()}", "fix the entry")
+
+
+def _stray_text_problems(raw: str, raw_line: int) -> list[SyntaxProblem]:
+    problems = []
+    for offset, text in enumerate(raw.split("\n")):
+        stripped = text.strip()
+        if stripped and not stripped.startswith("%") and set(stripped) <= set("{}"):
+            problems.append(
+                SyntaxProblem(
+                    raw_line + offset,
+                    "stray-brace",
+                    f"stray `{stripped}` outside any entry",
+                    "delete it; an entry ends at its first balanced `}`",
+                )
+            )
+    return problems
+
+
+def _entry_problems(entry: bpm.Entry, raw_line: int) -> list[SyntaxProblem]:
+    problems = []
+    if not is_valid_key(entry.key):
+        problems.append(
+            SyntaxProblem(
+                raw_line,
+                "invalid-key",
+                f"key {entry.key!r} is not a valid citation key",
+                "keys take letters, digits and `_:.+/-`, no spaces or commas; "
+                "use `dlg-bib` house keys such as vaswani2017attention",
+                entry.key,
+            )
+        )
+    for f in entry.fields:
+        match = _SWALLOWED_FIELD.search(f.value)
+        if match:
+            line = (f.start_line or 0) + 1 + f.value[: match.start() + 1].count("\n") + 1
+            problems.append(
+                SyntaxProblem(
+                    line,
+                    "missing-comma",
+                    f"missing comma between fields: `{match.group(1)} =` is inside "
+                    f"the value of `{f.key}`",
+                    f"add a comma at the end of the line before `{match.group(1)} =`",
+                    entry.key,
+                )
+            )
+    seen: dict[str, str] = {}
+    for f in entry.fields:
+        low = f.key.lower()
+        if low in seen:
+            problems.append(
+                SyntaxProblem(
+                    (f.start_line or 0) + 1,
+                    "duplicate-field",
+                    f"field `{f.key}` appears twice in one entry (as `{seen[low]}` too)",
+                    "keep one of the two values and delete the other",
+                    entry.key,
+                )
+            )
+        seen[low] = f.key
+    return problems

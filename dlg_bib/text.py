@@ -1,0 +1,39 @@
+"""LaTeX field text to Unicode, decoded only when needed and cached."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from functools import lru_cache
+
+from pylatexenc.latex2text import LatexNodes2Text
+
+_LATEX_MARKERS = re.compile(r"[\\{}$~]|--|``|''")
+_converter_verbatim_math = LatexNodes2Text(math_mode="verbatim", strict_latex_spaces=True)
+_converter_text_math = LatexNodes2Text(strict_latex_spaces=True)
+
+
+@lru_cache(maxsize=65536)
+def latex_to_text(value: str, *, keep_math: bool = True) -> str:
+    """Unicode for a LaTeX field value: `L{\\'a}szl{\\'o}` -> `László`, `--` -> `–`.
+
+    Plain values (most of them) are returned untouched without running the LaTeX parser.
+    With `keep_math`, `$\\ell_1$` stays as written (GitHub renders it); otherwise it becomes
+    Unicode text (for Typst and plain-text outputs).
+    """
+    if not _LATEX_MARKERS.search(value):
+        return " ".join(value.split())
+    converter = _converter_verbatim_math if keep_math else _converter_text_math
+    try:
+        text = converter.latex_to_text(value)
+    except Exception:  # pylatexenc raises bare Exceptions on odd input; never fail a render
+        text = value.replace("{", "").replace("}", "")
+    return " ".join(text.split())
+
+
+def ascii_fold(text: str) -> str:
+    """`Pękalska` -> `Pekalska`: for citation keys, which must be ASCII for BibTeX."""
+    decomposed = unicodedata.normalize("NFKD", text)
+    folded = "".join(c for c in decomposed if not unicodedata.combining(c))
+    replacements = {"ł": "l", "Ł": "L", "ø": "o", "Ø": "O", "ß": "ss", "æ": "ae", "đ": "d"}
+    return "".join(replacements.get(c, c) for c in folded)
