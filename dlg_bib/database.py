@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from dlg_bib import store
-from dlg_bib.errors import ParseError, UnknownNameError
+from dlg_bib.errors import ParseError
 from dlg_bib.model import Database, Entry, Group, Session, Topic
 
 METADATA_NAME = "group.toml"

@@ -93,12 +93,12 @@ def read_text(path: Path) -> tuple[str, str]:
 
 def parse_bib(path: Path, text: str, digest: str = "") -> BibFile:
     """Split `text` into blocks with bibtexparser (no middleware: values stay as written)."""
-    library = bibtexparser.parse_string(text, parse_stack=[])
+    library = bibtexparser.parse_string(text, parse_stack=[])  # type: ignore[attr-defined]
     bib = BibFile(path=path, text=text, digest=digest, blocks=[])
     line_starts = _line_starts(text)
     pos = 0
     for parsed in library.blocks:
-        raw = parsed.raw
+        raw = parsed.raw or ""
         start = text.find(raw, pos) if raw else -1
         if start < 0:
             # Never guess where a block sits: a file we cannot map exactly is never written.
@@ -118,7 +118,34 @@ def parse_bib(path: Path, text: str, digest: str = "") -> BibFile:
         parsed = block.parsed
         if isinstance(parsed, bpm.Entry):
             block.entry = _entry_of(parsed, path, block, bib.strings)
+    bib.problems.extend(duplicate_key_problems(bib.blocks))
+    bib.problems.sort(key=lambda p: p.line)
     return bib
+
+
+def duplicate_key_problems(blocks: list[Block]) -> list[SyntaxProblem]:
+    """Keys repeated in one file, compared case-insensitively as BibTeX does."""
+    first: dict[str, tuple[str, int]] = {}
+    problems = []
+    for block in blocks:
+        if not isinstance(block.parsed, (bpm.Entry, bpm.DuplicateBlockKeyBlock)):
+            continue
+        key = block.parsed.key
+        if key.lower() in first:
+            other, line = first[key.lower()]
+            problems.append(
+                SyntaxProblem(
+                    block.line,
+                    "duplicate-key",
+                    f"key {key!r} is already used by {other!r} on line {line} "
+                    "(BibTeX compares keys case-insensitively)",
+                    "rename one of them, or merge the two entries",
+                    key,
+                )
+            )
+        else:
+            first[key.lower()] = (key, block.line)
+    return problems
 
 
 def _entry_of(parsed: bpm.Entry, path: Path, block: Block, strings: dict[str, str]) -> Entry:
@@ -174,7 +201,8 @@ def format_entry(entry: Entry) -> str:
 
 def splice(bib: BibFile, changed: list[Entry], added: list[Entry]) -> str:
     """The file's new text: changed entries re-serialized in place, new ones appended."""
-    replacements = {id(bib.block_of(e)): format_entry(e) for e in changed}
+    newline = "\r\n" if "\r\n" in bib.text else "\n"
+    replacements = {id(bib.block_of(e)): format_entry(e).replace("\n", newline) for e in changed}
     out: list[str] = []
     pos = 0
     for block in bib.blocks:
@@ -183,7 +211,6 @@ def splice(bib: BibFile, changed: list[Entry], added: list[Entry]) -> str:
         pos = block.end
     tail = bib.text[pos:]
     if added:
-        newline = "\r\n" if "\r\n" in bib.text else "\n"
         body = "".join(out) + tail
         if body and not body.endswith("\n"):
             body += newline

@@ -43,7 +43,7 @@ def block_problems(block: bpm.Block, raw_line: int) -> list[SyntaxProblem]:
     if isinstance(block, bpm.ParsingFailedBlock):
         return [_failed_block_problem(block, raw_line)]
     if isinstance(block, bpm.ImplicitComment):
-        return _stray_text_problems(block.raw, raw_line)
+        return _stray_text_problems(block.raw or "", raw_line)
     if isinstance(block, bpm.Entry):
         return _entry_problems(block, raw_line)
     return []
@@ -70,12 +70,24 @@ def _failed_block_problem(block: bpm.ParsingFailedBlock, raw_line: int) -> Synta
         )
     if "Unexpected block start" in reason or "closing" in reason:
         return SyntaxProblem(
-            line,
+            raw_line + _first_unbalanced_line(block.raw or ""),
             "unbalanced-braces",
             f"unbalanced braces or quotes in this entry ({reason.strip()})",
             "every `{` in a value needs its `}`; the entry ends before the next `@`",
         )
-    return SyntaxProblem(line, "syntax", f"cannot parse this block: {reason.strip()}", "fix the entry")
+    return SyntaxProblem(
+        line, "syntax", f"cannot parse this block: {reason.strip()}", "fix the entry"
+    )
+
+
+def _first_unbalanced_line(raw: str) -> int:
+    """Offset of the first `name = value` line whose braces do not balance (else 0)."""
+    for offset, text in enumerate(raw.split("\n")):
+        if "=" in text and text.count("{") != text.count("}"):
+            if offset == 0 and text.lstrip().startswith("@"):
+                continue
+            return offset
+    return 0
 
 
 def _stray_text_problems(raw: str, raw_line: int) -> list[SyntaxProblem]:

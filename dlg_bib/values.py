@@ -88,11 +88,7 @@ def macro_names(raw: str) -> list[str]:
         pieces = _split_pieces(raw.strip())
     except ValueSyntaxError:
         return []
-    return [
-        p
-        for p in pieces
-        if not (p.startswith(("{", '"')) or p.isdigit())
-    ]
+    return [p for p in pieces if not (p.startswith(("{", '"')) or p.isdigit())]
 
 
 def braced(text: str) -> str:

@@ -1,0 +1,353 @@
+"""Lint rules over a loaded database. Findings are data; the CLI decides how to print them."""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from bibtexparser import model as bpm
+
+from dlg_bib import ids, values
+from dlg_bib.database import Workspace
+from dlg_bib.model import F_SESSIONS, F_TOPICS, ROLES, Database, Entry
+from dlg_bib.names import parse_names
+from dlg_bib.text import ascii_fold, latex_to_text
+
+ERROR = "error"
+WARNING = "warning"
+
+# BibTeX's standard types and their required fields; `a|b` means either will do.
+REQUIRED_FIELDS: dict[str, tuple[str, ...]] = {
+    "article": ("author", "title", "journal", "year"),
+    "book": ("author|editor", "title", "publisher", "year"),
+    "booklet": ("title",),
+    "conference": ("author", "title", "booktitle", "year"),
+    "inbook": ("author|editor", "title", "chapter|pages", "publisher", "year"),
+    "incollection": ("author", "title", "booktitle", "publisher", "year"),
+    "inproceedings": ("author", "title", "booktitle", "year"),
+    "manual": ("title",),
+    "mastersthesis": ("author", "title", "school", "year"),
+    "misc": (),
+    "phdthesis": ("author", "title", "school", "year"),
+    "proceedings": ("title", "year"),
+    "techreport": ("author", "title", "institution", "year"),
+    "unpublished": ("author", "title", "note"),
+}
+_MONTHS = set(values.MONTH_MACROS) | {m.lower() for m in values.MONTH_MACROS.values()}
+_GLUED_NAME = re.compile(r"[a-z]{3,}[A-Z][a-z]")
+_EXPIRING_SHARE = re.compile(r"sharepoint\.com|1drv\.ms|onedrive\.live\.com", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class Finding:
+    file: str
+    line: int
+    key: str
+    severity: str
+    rule: str
+    message: str
+    hint: str = ""
+
+    def as_dict(self) -> dict[str, object]:
+        return asdict(self)
+
+    def as_text(self) -> str:
+        text = f"{self.file}:{self.line}: {self.severity}: {self.message} [{self.rule}]"
+        return text + (f"\n    hint: {self.hint}" if self.hint else "")
+
+
+def lint_workspace(ws: Workspace) -> list[Finding]:
+    findings: list[Finding] = []
+    for bib in ws.files:
+        findings.extend(
+            Finding(str(bib.path), p.line, p.key, ERROR, p.rule, p.message, p.hint)
+            for p in bib.problems
+        )
+    findings.extend(_duplicate_keys(ws))
+    findings.extend(_duplicate_works(ws.db.entries))
+    for entry in ws.db.entries:
+        findings.extend(_entry_findings(entry, ws.db))
+    return sorted(findings, key=lambda f: (f.file, f.line, f.rule, f.key))
+
+
+def _finding(entry: Entry, severity: str, rule: str, message: str, hint: str = "") -> Finding:
+    return Finding(str(entry.file or ""), entry.line, entry.key, severity, rule, message, hint)
+
+
+# ---- keys and duplicates ----------------------------------------------------------------
+
+
+def _duplicate_keys(ws: Workspace) -> Iterator[Finding]:
+    """Keys shared across files (in one file the store reports them as syntax problems)."""
+    first_seen: dict[str, tuple[str, int, str]] = {}
+    for bib in ws.files:
+        in_this_file: set[str] = set()
+        for block in bib.blocks:
+            parsed = block.parsed
+            if not isinstance(parsed, (bpm.Entry, bpm.DuplicateBlockKeyBlock)):
+                continue
+            key = parsed.key
+            where = first_seen.get(key.lower())
+            if where is None:
+                first_seen[key.lower()] = (str(bib.path), block.line, key)
+            elif where[0] != str(bib.path) and key.lower() not in in_this_file:
+                yield Finding(
+                    str(bib.path),
+                    block.line,
+                    key,
+                    ERROR,
+                    "duplicate-key",
+                    f"key {key!r} is already used by {where[2]!r} at {where[0]}:{where[1]} "
+                    "(BibTeX compares keys case-insensitively)",
+                    "rename one of them, or merge the two entries",
+                )
+            in_this_file.add(key.lower())
+
+
+def _normalized_title(entry: Entry) -> str:
+    text = ascii_fold(latex_to_text(entry.get("title"), keep_math=False)).lower()
+    return re.sub(r"[^a-z0-9]", "", text)
+
+
+def _first_author_family(entry: Entry) -> str:
+    names = parse_names(entry.get("author") or entry.get("editor"))
+    if not names:
+        return ""
+    name = names[0]
+    return re.sub(r"[^a-z]", "", ascii_fold(latex_to_text(name.family or name.literal)).lower())
+
+
+def work_identities(entry: Entry) -> list[tuple[str, str]]:
+    """What makes two entries the same work: DOI, arXiv id, title + first author."""
+    found = []
+    doi = ids.normalize_doi(entry.get("doi"))
+    if doi:
+        found.append(("DOI", doi.lower()))
+    arxiv = ids.parse_arxiv_id(entry.get("eprint")) if entry.has("eprint") else None
+    if arxiv:
+        found.append(("arXiv id", arxiv[0]))
+    title = _normalized_title(entry)
+    if len(title) >= 12:
+        found.append(("title and first author", title + "|" + _first_author_family(entry)))
+    return found
+
+
+def _duplicate_works(entries: list[Entry]) -> Iterator[Finding]:
+    seen: dict[tuple[str, str], Entry] = {}
+    reported: set[tuple[str, str]] = set()
+    for entry in entries:
+        if entry.is_placeholder:
+            continue
+        for identity in work_identities(entry):
+            other = seen.setdefault(identity, entry)
+            if other is entry or (other.key, entry.key) in reported:
+                continue
+            # Chapters of one book share its title and authors but are different readings.
+            if entry.get("crossref").lower() == other.key.lower() or (
+                other.get("crossref").lower() == entry.key.lower()
+            ):
+                continue
+            if entry.has("chapter") and entry.get("chapter") != other.get("chapter"):
+                continue
+            reported.add((other.key, entry.key))
+            yield _finding(
+                entry,
+                ERROR,
+                "duplicate-work",
+                f"same {identity[0]} as {other.key!r} ({other.where}): one work, two entries",
+                "merge them into one entry (keep the older key, list the other in `ids`)",
+            )
+
+
+# ---- per-entry rules ---------------------------------------------------------------------
+
+
+def _entry_findings(entry: Entry, db: Database) -> Iterator[Finding]:
+    if entry.is_placeholder:
+        yield _finding(
+            entry,
+            WARNING,
+            "placeholder",
+            f"placeholder: identity unknown ({entry.get('dlg-placeholder')})",
+            "replace it with the real reference when it is found (`dlg-bib add DOI`)",
+        )
+    else:
+        yield from _required_fields(entry, db)
+    yield from _identifier_findings(entry)
+    yield from _month_findings(entry)
+    yield from _name_findings(entry)
+    yield from _tag_findings(entry, db)
+    yield from _macro_findings(entry)
+    for name, raw in entry.fields.items():
+        if _EXPIRING_SHARE.search(raw):
+            yield _finding(
+                entry,
+                WARNING,
+                "expiring-link",
+                f"`{name}` is a SharePoint/OneDrive share link, which expires",
+                "link the DOI, the arXiv id or a stable public URL instead",
+            )
+
+
+def _present(entry: Entry, name: str, db: Database) -> bool:
+    if entry.has(name):
+        return True
+    parent = db.find(entry.get("crossref")) if entry.has("crossref") else None
+    if parent is None:
+        return False
+    if name == "booktitle" and parent.has("title"):  # BibTeX's crossref inheritance
+        return True
+    return parent.has(name)
+
+
+def _required_fields(entry: Entry, db: Database) -> Iterator[Finding]:
+    required = REQUIRED_FIELDS.get(entry.entry_type)
+    if required is None:
+        yield _finding(
+            entry,
+            WARNING,
+            "unknown-type",
+            f"@{entry.entry_type} is not a standard BibTeX type",
+            "classic BibTeX styles may not print it; use @misc or @online for biblatex",
+        )
+        return
+    for spec in required:
+        options = spec.split("|")
+        if not any(_present(entry, name, db) for name in options):
+            yield _finding(
+                entry,
+                ERROR,
+                "missing-field",
+                f"@{entry.entry_type} needs `{' or '.join(options)}`",
+                "fill it in, or run `dlg-bib enrich " + entry.key + "`",
+            )
+
+
+def _identifier_findings(entry: Entry) -> Iterator[Finding]:
+    doi = entry.get("doi").strip()
+    if doi:
+        if ids.looks_like_doi_url(doi):
+            bare = ids.normalize_doi(doi)
+            yield _finding(
+                entry,
+                ERROR,
+                "doi-url",
+                f"`doi` holds a URL ({doi}), not a DOI",
+                f"write the bare DOI: doi = {{{bare}}}" if bare else "write the bare DOI",
+            )
+        elif not ids.is_valid_doi(doi):
+            yield _finding(
+                entry,
+                ERROR,
+                "malformed-doi",
+                f"`doi` {doi!r} is not a DOI (10.<registrant>/<suffix>)",
+                "check the DOI on the publisher's page",
+            )
+    eprint = entry.get("eprint").strip()
+    kind = (entry.get("archiveprefix") or entry.get("eprinttype")).strip().lower()
+    if eprint and kind in ("arxiv", "") and ids.parse_arxiv_id(eprint) is None:
+        yield _finding(
+            entry,
+            ERROR,
+            "malformed-arxiv",
+            f"`eprint` {eprint!r} is not an arXiv id",
+            "arXiv ids look like 1706.03762 or math/0211159 (no URL, no 'arXiv:')",
+        )
+
+
+def _month_findings(entry: Entry) -> Iterator[Finding]:
+    raw = entry.fields.get("month")
+    if raw is None:
+        return
+    text = entry.get("month").strip().lower().rstrip(".")
+    if text in _MONTHS or (text.isdigit() and 1 <= int(text) <= 12):
+        return
+    yield _finding(
+        entry,
+        WARNING,
+        "unknown-month",
+        f"month {raw!r} is not a month",
+        "write the macro (month = jul) or a number 1-12; put day ranges in `note`",
+    )
+
+
+def _name_findings(entry: Entry) -> Iterator[Finding]:
+    for fieldname in ("author", "editor"):
+        for name in parse_names(entry.get(fieldname)):
+            if name.literal:
+                continue
+            for word in (name.family + " " + name.given).split():
+                if _GLUED_NAME.search(word):
+                    yield _finding(
+                        entry,
+                        WARNING,
+                        "glued-names",
+                        f"{fieldname} {word!r} looks like two names glued together",
+                        "separate people with ` and `: Aliprantis, Charalambos D. and "
+                        "Border, Kim C.",
+                    )
+
+
+def _tag_findings(entry: Entry, db: Database) -> Iterator[Finding]:
+    known_topics = {t.id for t in db.topics}
+    for topic in entry.topics:
+        if topic not in known_topics:
+            yield _finding(
+                entry,
+                ERROR,
+                "unknown-topic",
+                f"`{F_TOPICS}` names topic {topic!r}, which group.toml does not define",
+                f"known topics: {', '.join(sorted(known_topics)) or 'none'}",
+            )
+    known_sessions = {s.id for s in db.sessions}
+    for tag in entry.sessions:
+        if tag.date not in known_sessions:
+            yield _finding(
+                entry,
+                ERROR,
+                "unknown-session",
+                f"`{F_SESSIONS}` names session {tag.date!r}, which group.toml does not define",
+                "sessions are named by their ISO date, e.g. 2021-11-12",
+            )
+        if tag.role not in ROLES:
+            yield _finding(
+                entry,
+                ERROR,
+                "unknown-role",
+                f"`{F_SESSIONS}` gives role {tag.role!r} for {tag.date}",
+                f"roles: {', '.join(ROLES)}",
+            )
+
+
+def _macro_findings(entry: Entry) -> Iterator[Finding]:
+    for name, raw in entry.fields.items():
+        try:
+            names = values.macro_names(raw)
+        except values.ValueSyntaxError:  # pragma: no cover - macro_names never raises
+            continue
+        for macro in names:
+            if macro.lower() not in entry.strings and macro.lower() not in values.MONTH_MACROS:
+                yield _finding(
+                    entry,
+                    ERROR,
+                    "undefined-string",
+                    f"`{name}` uses @string {macro!r}, which is not defined in this file",
+                    "define it with @string{" + macro + " = {...}} or brace the value",
+                )
+
+
+def summary(findings: list[Finding]) -> dict[str, int]:
+    counts: dict[str, int] = defaultdict(int)
+    for f in findings:
+        counts[f.severity] += 1
+    return {"errors": counts[ERROR], "warnings": counts[WARNING]}
+
+
+def relative(path: str, root: Path) -> str:
+    try:
+        return str(Path(path).resolve().relative_to(root.resolve()))
+    except ValueError:
+        return path

@@ -1,0 +1,65 @@
+"""`dlg-bib import`: normalise, merge works already present, append the rest."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from dlg_bib import store
+from dlg_bib.database import open_workspace
+from dlg_bib.lint import ERROR, lint_workspace
+from tests.conftest import FIXTURES, run_cli
+
+
+def test_import_legacy_records_normalises_and_merges(fixture_copy) -> None:  # type: ignore[no-untyped-def]
+    db: Path = fixture_copy("store/db")
+    records = FIXTURES / "legacy" / "records.bib"
+    before = (db / "references.bib").read_text()
+    result = run_cli("--bib", str(db), "import", str(records), "--topic", "uat")
+    assert result.returncode == 0, result.stderr
+    ws = open_workspace(db)
+    # The existing Cybenko and Vaswani entries absorbed the legacy copies: no duplicates.
+    cybenko = ws.db.find("Ref iii")
+    assert cybenko is not None and cybenko.key == "cybenko1989approximation"
+    assert ws.db.find("Ref 14").key == "vaswani2017attention"  # type: ignore[union-attr]
+    # New works got house keys, bare DOIs, arXiv fields and their legacy labels.
+    tikk = ws.db.find("Ref 1")
+    assert tikk is not None and tikk.key == "tikk2003survey"
+    assert tikk.get("doi") == "10.1016/S0888-613X(03)00021-5"
+    assert "bdsk-url-1" not in tikk.fields
+    ruder = ws.db.find("ref 8")
+    assert ruder is not None and ruder.key == "ruder2016overview"
+    assert ruder.entry_type == "misc" and ruder.get("eprint") == "1609.04747"
+    assert ruder.get("archiveprefix") == "arXiv" and "journal" not in ruder.fields
+    # Ref 5 (a copy of Ref 4) merged into Ref 4's new entry instead of duplicating it.
+    assert ws.db.find("Ref 5") is ws.db.find("Ref 4")
+    assert "uat" in tikk.topics
+    # Blocks the import did not merge into are still there, byte for byte.
+    after = (db / "references.bib").read_text()
+    merged_into = {"cybenko1989approximation", "vaswani2017attention"}
+    original = store.parse_bib(db / "references.bib", before)
+    for block in original.blocks:
+        if block.entry is None or block.entry.key not in merged_into:
+            assert block.raw in after
+    errors = [f for f in lint_workspace(ws) if f.severity == ERROR and f.rule == "duplicate-work"]
+    assert errors == []
+
+
+def test_import_dry_run_writes_nothing(fixture_copy) -> None:  # type: ignore[no-untyped-def]
+    db: Path = fixture_copy("store/db")
+    before = (db / "references.bib").read_bytes()
+    result = run_cli("--bib", str(db), "import", str(FIXTURES / "legacy/records.bib"), "--dry-run")
+    assert result.returncode == 0, result.stderr
+    assert "add tikk2003survey" in result.stdout
+    assert "merge Ref iii into cybenko1989approximation" in result.stdout
+    assert (db / "references.bib").read_bytes() == before
+
+
+def test_import_of_unparsable_file_reports_line_and_writes_nothing(fixture_copy) -> None:  # type: ignore[no-untyped-def]
+    db: Path = fixture_copy("store/db")
+    before = (db / "references.bib").read_bytes()
+    bad = FIXTURES / "malformed" / "missing_comma_between_fields.bib"
+    result = run_cli("--bib", str(db), "import", str(bad))
+    assert result.returncode == 2
+    assert f"{bad}:4" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert (db / "references.bib").read_bytes() == before

@@ -1,0 +1,124 @@
+"""Lint: every rule, the legacy records, the malformed corpus, output formats and exit codes."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from dlg_bib.database import open_workspace
+from dlg_bib.lint import ERROR, WARNING, Finding, lint_workspace
+from tests.conftest import FIXTURES, run_cli
+
+MALFORMED = sorted((FIXTURES / "malformed").glob("*.bib"))
+EXPECTED_RULE_AND_LINE = {
+    "duplicate_key_case.bib": ("duplicate-key", 8),
+    "duplicated_field.bib": ("duplicate-field", 1),
+    "key_with_space.bib": ("invalid-key", 1),
+    "missing_comma_after_key.bib": ("missing-comma-after-key", 1),
+    "missing_comma_between_fields.bib": ("missing-comma", 4),
+    "stray_brace.bib": ("stray-brace", 6),
+    "unbalanced_braces.bib": ("unbalanced-braces", 3),
+    "unterminated_entry.bib": ("unterminated-entry", 1),
+}
+
+
+def _lint(path: Path) -> list[Finding]:
+    return lint_workspace(open_workspace(path))
+
+
+def test_legacy_records_report_every_known_defect() -> None:
+    findings = _lint(FIXTURES / "legacy" / "records.bib")
+    by_rule: dict[str, list[Finding]] = {}
+    for f in findings:
+        by_rule.setdefault(f.rule, []).append(f)
+    # Keys with spaces: every record but Ref11.
+    assert {f.key for f in by_rule["invalid-key"]} >= {"Ref 1", "ref 8", "Ref i-Ref ii", "Ref iv"}
+    # Stray closing braces after Ref 3, Ref 4 and Ref 5.
+    assert [f.line for f in by_rule["stray-brace"]] == [44, 53, 62]
+    # DOIs written as URLs (Ref 1 and Ref 2).
+    assert {f.key for f in by_rule["doi-url"]} == {"Ref 1", "Ref 2"}
+    # Aliprantis and Border glued into one author.
+    assert [f.key for f in by_rule["glued-names"]] == ["Ref iv"]
+    # Ref 5 is a copy of Ref 4.
+    (dup,) = by_rule["duplicate-work"]
+    assert dup.key == "Ref 5" and "'Ref 4'" in dup.message
+    assert all(f.file.endswith("records.bib") and f.line > 0 for f in findings)
+
+
+@pytest.mark.parametrize("path", MALFORMED, ids=[p.name for p in MALFORMED])
+def test_malformed_corpus_gives_file_line_and_exit_code(path: Path, tmp_path: Path) -> None:
+    copy = tmp_path / path.name
+    shutil.copy2(path, copy)
+    before = copy.read_bytes()
+    result = run_cli("--bib", str(copy), "lint")
+    assert "Traceback" not in result.stderr + result.stdout
+    if path.name == "not_utf8.bib":
+        assert result.returncode == 2
+        assert f"{copy}:2: file is not valid UTF-8" in result.stderr
+    else:
+        rule, line = EXPECTED_RULE_AND_LINE[path.name]
+        assert result.returncode == 1
+        assert f"{copy}:{line}: error:" in result.stdout
+        assert f"[{rule}]" in result.stdout
+        assert "hint:" in result.stdout
+    assert copy.read_bytes() == before
+
+
+@pytest.mark.parametrize("path", MALFORMED, ids=[p.name for p in MALFORMED])
+def test_edits_on_malformed_files_write_nothing(path: Path, tmp_path: Path) -> None:
+    shutil.copy2(FIXTURES / "store" / "db" / "group.toml", tmp_path / "group.toml")
+    copy = tmp_path / path.name
+    shutil.copy2(path, copy)
+    before = copy.read_bytes()
+    key = "Ref 1" if "space" in path.name else "doe2020one"
+    result = run_cli("--bib", str(tmp_path), "tag", key, "--topic", "uat")
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert "Traceback" not in result.stderr
+    assert result.stderr.startswith("error: ")
+    assert copy.read_bytes() == before
+
+
+def test_shipped_style_fixture_is_clean() -> None:
+    assert [f for f in _lint(FIXTURES / "store" / "db") if f.severity == ERROR] == []
+
+
+def test_rules_on_a_crafted_database(tmp_path: Path) -> None:
+    shutil.copy2(FIXTURES / "store" / "db" / "group.toml", tmp_path / "group.toml")
+    shutil.copy2(FIXTURES / "lint" / "rules.bib", tmp_path / "rules.bib")
+    found = {(f.key, f.rule, f.severity) for f in _lint(tmp_path)}
+    assert ("bad2020doi", "malformed-doi", ERROR) in found
+    assert ("bad2020arxiv", "malformed-arxiv", ERROR) in found
+    assert ("bad2020month", "unknown-month", WARNING) in found
+    assert ("bad2020tags", "unknown-session", ERROR) in found
+    assert ("bad2020tags", "unknown-topic", ERROR) in found
+    assert ("bad2020tags", "unknown-role", ERROR) in found
+    assert ("bad2020required", "missing-field", ERROR) in found
+    assert ("bad2020macro", "undefined-string", ERROR) in found
+    assert ("bad2020type", "unknown-type", WARNING) in found
+    assert ("bad2020share", "expiring-link", WARNING) in found
+    assert ("unknown2021ref5", "placeholder", WARNING) in found
+    assert ("twin2020doi", "duplicate-work", ERROR) in found
+    assert ("twin2020title", "duplicate-work", ERROR) in found
+    # A placeholder is incomplete by design: no missing-field error on top of the warning.
+    assert ("unknown2021ref5", "missing-field", ERROR) not in found
+    # Two chapters of one book are not duplicates of each other or of the book.
+    assert not any(k.startswith("goodfellow") and r == "duplicate-work" for k, r, _ in found)
+
+
+def test_json_format_and_strict(tmp_path: Path) -> None:
+    shutil.copy2(FIXTURES / "store" / "db" / "group.toml", tmp_path / "group.toml")
+    (tmp_path / "one.bib").write_text(
+        "@misc{unknown2021ref5,\n  title = {Unknown},\n  year = {2021},\n"
+        "  dlg-legacy = {Ref 5},\n  dlg-placeholder = {identity unknown},\n}\n"
+    )
+    result = run_cli("--bib", str(tmp_path), "lint", "--format", "json")
+    assert result.returncode == 0  # warnings alone pass
+    doc = json.loads(result.stdout)
+    assert doc["summary"] == {"errors": 0, "warnings": 1}
+    (finding,) = doc["findings"]
+    assert set(finding) == {"file", "line", "key", "severity", "rule", "message", "hint"}
+    assert finding["line"] == 1 and finding["rule"] == "placeholder"
+    assert run_cli("--bib", str(tmp_path), "lint", "--strict").returncode == 1
