@@ -171,7 +171,7 @@ def _entry_findings(entry: Entry, db: Database) -> Iterator[Finding]:
             entry,
             WARNING,
             "placeholder",
-            f"placeholder: identity unknown ({entry.get('dlg-placeholder')})",
+            f"placeholder, incomplete by design: {entry.get('dlg-placeholder')}",
             "replace it with the real reference when it is found (`dlg-bib add DOI`)",
         )
     else:

@@ -178,5 +178,5 @@ def format_session_tags(tags: list[SessionTag]) -> str:
 
 
 def normalize_label(label: str) -> str:
-    """"Ref 14", "ref14" and "REF  14" are the same legacy label."""
+    """ "Ref 14", "ref14" and "REF  14" are the same legacy label."""
     return "".join(label.lower().split())
