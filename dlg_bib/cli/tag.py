@@ -55,7 +55,7 @@ def command(
         if apply_tag(ws.db, entry, request):
             changed.append(entry)
             if dry_run:
-                click.echo(entry_diff(old_raw, entry, str(entry.file)))
+                click.echo(entry_diff(old_raw, entry, f"{entry.where} ({entry.key})"))
             else:
                 click.echo(f"tagged {entry.key}")
         else:
@@ -63,4 +63,5 @@ def command(
     if changed and not dry_run:
         ws.save(changed)
     if dry_run:
-        click.echo(f"dry run: {len(changed)} entr(y/ies) would change; nothing written", err=True)
+        noun = "entry" if len(changed) == 1 else "entries"
+        click.echo(f"dry run: {len(changed)} {noun} would change; nothing written", err=True)
