@@ -1,0 +1,48 @@
+"""The CLI contract: help that teaches, documented exit codes, errors without tracebacks."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from dlg_bib.cli import cli
+from tests.conftest import run_cli
+
+
+def test_top_level_help_documents_exit_codes_and_bib() -> None:
+    result = CliRunner().invoke(cli, ["--help"])
+    assert result.exit_code == 0
+    for text in ("--bib PATH", "0  ok", "1  findings", "2  usage error", "dlg-sessions"):
+        assert text in result.output
+
+
+def test_every_command_has_help_with_a_description() -> None:
+    runner = CliRunner()
+    assert {"lint", "tag", "import"} <= set(cli.commands)
+    for name, command in cli.commands.items():
+        result = runner.invoke(cli, [name, "--help"])
+        assert result.exit_code == 0, name
+        assert command.help and len(command.help.split()) >= 5, name
+
+
+def test_missing_database_is_exit_2_with_hint(tmp_path: Path) -> None:
+    result = run_cli("--bib", str(tmp_path / "nope"), "lint")
+    assert result.returncode == 2
+    assert "no such database" in result.stderr and "hint:" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_usage_error_is_exit_2() -> None:
+    result = run_cli("tag")
+    assert result.returncode == 2
+    assert "Missing argument" in result.stderr
+
+
+def test_broken_group_toml_points_at_the_line(tmp_path: Path) -> None:
+    (tmp_path / "group.toml").write_text('[group]\nname = "x"\n[[sessions]]\ndate = 2021-13-01\n')
+    (tmp_path / "a.bib").write_text("")
+    result = run_cli("--bib", str(tmp_path), "lint")
+    assert result.returncode == 2
+    assert f"{tmp_path / 'group.toml'}:4" in result.stderr
+    assert "Traceback" not in result.stderr
