@@ -21,6 +21,8 @@ class Name:
 
 def split_top_level(text: str, pattern: re.Pattern[str]) -> list[str]:
     """Split on `pattern` only outside braces."""
+    if "{" not in text:  # fast path (most names): no braces, so every match is top level
+        return [p.strip() for p in pattern.split(text) if p.strip()]
     parts: list[str] = []
     depth = 0
     start = 0

@@ -1,0 +1,55 @@
+"""`dlg-bib readme`: render README.md from the database (only the marked part)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import click
+
+from dlg_bib.cli import AppContext, pass_app
+from dlg_bib.cli._render_options import templates_option, today_of, today_option
+from dlg_bib.errors import EXIT_FINDINGS
+from dlg_bib.render import markdown
+from dlg_bib.render.environment import project_root
+
+
+@click.command("readme")
+@click.option("--check", is_flag=True, help="Write nothing; exit 1 with a diff if stale.")
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="README to update (default: README.md next to the database folder).",
+)
+@today_option
+@templates_option
+@pass_app
+def command(
+    app: AppContext,
+    check: bool,
+    output: Path | None,
+    today: dt.datetime | None,
+    templates: Path | None,
+) -> None:
+    """Render the group's README from bib/ through templates/README.md.j2.
+
+    Only the part between the <!-- dlg-bib:begin --> and <!-- dlg-bib:end --> markers is
+    rewritten; text outside them is kept. Without markers the part is appended.
+    """
+    path = output or project_root(app.bib) / "README.md"
+    existing = path.read_text(encoding="utf-8") if path.exists() else None
+    new = markdown.build_readme(app.workspace().db, app.bib, today_of(today), existing, templates)
+    if check:
+        if new != existing:
+            click.echo(markdown.diff_summary(existing or "", new, path.name))
+            click.echo("run `make readme` (dlg-bib readme) and commit the result", err=True)
+            raise click.exceptions.Exit(EXIT_FINDINGS)
+        click.echo(f"{path} is up to date")
+        return
+    if new == existing:
+        click.echo(f"{path} is up to date")
+        return
+    markdown.write(path, new)
+    click.echo(f"wrote {path}")

@@ -1,0 +1,81 @@
+"""Escaping for GitHub-flavoured Markdown, and the only-http(s)-links rule for every output.
+
+Verified against cmark-gfm (GitHub's renderer): after `gfm_text`, any string renders as the
+same literal text, inside a table cell or a paragraph, and never opens a link, an HTML tag,
+emphasis, code, math or a new table cell.
+"""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import quote, urlsplit
+
+# Autolinks: cmark-gfm turns bare `http://`, `ftp://` and `www.` into links; an escaped
+# `:` or `.` stops it without changing the visible text.
+_SCHEME_SEPARATOR = re.compile(r"(?<=[A-Za-z0-9])://")
+_WWW = re.compile(r"\b(www)\.", re.IGNORECASE)
+# Line-start syntax, harmless inside a cell but not at the start of a paragraph or item.
+_BLOCK_MARK = re.compile(r"^([#>+=-])")
+_ORDERED_ITEM = re.compile(r"^(\d+)([.)])")
+
+# Percent-encode everything in a link destination that Markdown or a table cell could read
+# as syntax: space, `( ) | < > " \ [ ] { } ^` and backquote; keep URL delimiters as they are.
+_URL_SAFE = "/:;@?&=#%+,~!$'*"
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
+# Characters with inline meaning in GFM (`|` splits cells even inside code spans, `~` strikes
+# through, `$` opens math on github.com) get a backslash; `<`, `>` and `&` become entities.
+_CELL_ESCAPES = str.maketrans(
+    {"&": "&amp;", "<": "&lt;", ">": "&gt;", **{c: "\\" + c for c in "\\|`*_[]~$"}}
+)
+
+
+def gfm_cell(text: str) -> str:
+    """Text for one GFM table cell: one line, every special character escaped."""
+    text = " ".join(text.split()).translate(_CELL_ESCAPES)
+    if "://" in text:
+        text = _SCHEME_SEPARATOR.sub(r"\\://", text)
+    if "www" in text.lower():
+        text = _WWW.sub(r"\1\\.", text)
+    return text
+
+
+def gfm_text(text: str) -> str:
+    """Inline text anywhere in a GFM document (paragraph, list item, heading, cell)."""
+    text = _BLOCK_MARK.sub(r"\\\1", gfm_cell(text))
+    return _ORDERED_ITEM.sub(r"\1\\\2", text)
+
+
+def safe_url(url: str) -> str:
+    """The URL if it is an absolute http(s) URL with a host, else "" (never link it).
+
+    Inner spaces (seen in hand-typed URLs) are percent-encoded; control characters reject it.
+    """
+    url = url.strip()
+    if not url or _CONTROL.search(url):
+        return ""
+    url = url.replace(" ", "%20")
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return ""
+    if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
+        return ""
+    return url
+
+
+def md_url(url: str) -> str:
+    """A link destination: http(s) only (else ""), percent-encoded where Markdown needs it."""
+    url = safe_url(url)
+    if not url:
+        return ""
+    # `&` stays a query separator: cmark decodes `&amp;` in destinations back to `&`.
+    return quote(url, safe=_URL_SAFE).replace("&", "&amp;")
+
+
+def md_link(text: str, url: str) -> str:
+    """`[text](url)` with both parts escaped; plain escaped text when the URL is not http(s)."""
+    destination = md_url(url)
+    label = gfm_cell(text)
+    return f"[{label}]({destination})" if destination else label

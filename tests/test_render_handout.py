@@ -1,0 +1,150 @@
+"""The handout: golden Typst source and data, PDF text, determinism, hostile text, errors."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from dlg_bib.cli import cli
+from dlg_bib.database import open_database
+from dlg_bib.errors import TemplateError, UnknownNameError
+from dlg_bib.render import handout
+
+FIXTURES = Path(__file__).parent / "fixtures" / "render"
+DB = FIXTURES / "db"
+GOLDEN = FIXTURES / "golden"
+TODAY = dt.date(2030, 1, 20)
+
+
+def _build(**options: object) -> handout.Handout:
+    return handout.build_handout(open_database(DB), DB, TODAY, **options)  # type: ignore[arg-type]
+
+
+@pytest.fixture(scope="module")
+def session_handout() -> handout.Handout:
+    return _build()
+
+
+@pytest.fixture(scope="module")
+def term_handout() -> handout.Handout:
+    return _build(term=True)
+
+
+def _golden(name: str, text: str) -> None:
+    path = GOLDEN / name
+    if os.environ.get("UPDATE_GOLDEN"):
+        path.write_text(text, encoding="utf-8")
+    assert text == path.read_text(encoding="utf-8")
+
+
+def test_golden_source_and_data(
+    session_handout: handout.Handout, term_handout: handout.Handout
+) -> None:
+    _golden("handout-session.typ", session_handout.source.source)
+    _golden("handout-session.json", session_handout.source.data)
+    _golden("handout-term.typ", term_handout.source.source)
+
+
+def test_default_is_the_next_session_else_the_latest() -> None:
+    db = open_database(DB)
+    assert handout.choose_sessions(db, TODAY, None, False)[0] == "2030-01-24"
+    assert handout.choose_sessions(db, dt.date(2031, 1, 1), None, False)[0] == "2030-01-31"
+    assert handout.choose_sessions(db, TODAY, "2030-01-10", False)[0] == "2030-01-10"
+    assert len(handout.choose_sessions(db, TODAY, None, True)[1]) == 4
+    with pytest.raises(UnknownNameError, match="no session on 2029-01-01"):
+        handout.choose_sessions(db, TODAY, "2029-01-01", False)
+
+
+def test_data_never_enters_the_typst_source(session_handout: handout.Handout) -> None:
+    source = session_handout.source.source
+    for hostile in ("/etc/passwd", "<script>", "javascript:", "Reading Group"):
+        assert hostile not in source
+    assert '"title": "Attention <script>alert(1)</script>"' in session_handout.source.data
+
+
+def test_pdf_is_deterministic(session_handout: handout.Handout) -> None:
+    assert session_handout.pdf.startswith(b"%PDF")
+    assert _build().pdf == session_handout.pdf
+
+
+def _pdftotext(pdf: bytes, tmp_path: Path) -> str:
+    tool = shutil.which("pdftotext")
+    if tool is None:
+        if os.environ.get("CI"):
+            pytest.fail("pdftotext is missing in CI (.ci/run installs poppler-utils)")
+        pytest.skip("pdftotext (poppler-utils) not installed")
+    path = tmp_path / "h.pdf"
+    path.write_bytes(pdf)
+    result = subprocess.run(
+        [tool, "-enc", "UTF-8", str(path), "-"], capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 0
+    return " ".join(result.stdout.split())
+
+
+def test_session_pdf_text(session_handout: handout.Handout, tmp_path: Path) -> None:
+    text = _pdftotext(session_handout.pdf, tmp_path)
+    assert "Attention <script>alert(1)</script>" in text
+    assert "Date: Thursday, January 24, 2030" in text
+    assert "Room: ACS 362B" in text
+    assert "Meta-topic: Language | Models" in text
+    assert "Main reading" in text and "Other readings" in text and "Prerequisites" in text
+    assert "Read it: https://arxiv.org/abs/1706.03762" in text
+    assert "[x](javascript:alert(1))" in text
+    assert "ℓ_1" in text
+    assert "See [x](javascript:alert(1)) and http://example.org/notes" in text
+
+
+def test_abstract_and_hostile_titles_in_the_term_pdf(
+    term_handout: handout.Handout, tmp_path: Path
+) -> None:
+    text = _pdftotext(term_handout.pdf, tmp_path)
+    for title in ('#import "/etc/passwd"', r"\input{/etc/passwd}", "a | b", "Bibliography"):
+        assert title in text, title
+    first = _build(session="2030-01-10")
+    main = _pdftotext(first.pdf, tmp_path)
+    abstract = json.loads(first.source.data)["sessions"][0]["main"][0]["abstract"]
+    assert len(abstract) > 1900
+    assert "Abstract. " + abstract in main  # all of it, as text
+
+
+def test_pdf_links_are_http_only(term_handout: handout.Handout) -> None:
+    import re
+
+    uris = re.findall(rb"/URI\s*\(([^)]*)", term_handout.pdf)
+    assert b"https://doi.org/10.1007/BF02551274" in uris
+    assert all(u.startswith((b"https://", b"http://")) for u in uris), uris
+
+
+def test_typst_error_becomes_a_message(tmp_path: Path) -> None:
+    (tmp_path / "handout.typ.j2").write_text("#let x = (1, 2\n")
+    with pytest.raises(TemplateError, match="typesetting the handout failed") as info:
+        handout.build_handout(open_database(DB), DB, TODAY, templates=tmp_path)
+    assert "handout.typ.j2" in str(info.value.where)
+
+
+def test_jinja_value_is_a_typst_string() -> None:
+    assert handout.typst_text('#import "x"\\') == '#"#import \\"x\\"\\\\"'
+
+
+def test_cli_default_output(tmp_path: Path) -> None:
+    shutil.copytree(DB, tmp_path / "bib")
+    result = CliRunner().invoke(
+        cli,
+        ["--bib", str(tmp_path / "bib"), "handout", "--today", "2030-01-20", "--source"],
+    )
+    assert result.exit_code == 0, result.output
+    pdf = tmp_path / "dist" / "handout-2030-01-24.pdf"
+    assert pdf.read_bytes().startswith(b"%PDF")
+    assert (tmp_path / "dist" / "handout-2030-01-24.typ").exists()
+    result = CliRunner().invoke(
+        cli, ["--bib", str(tmp_path / "bib"), "handout", "--term", "-o", str(tmp_path / "t.pdf")]
+    )
+    assert result.exit_code == 0 and (tmp_path / "t.pdf").exists()

@@ -1,0 +1,186 @@
+"""The JSON index: golden file, JSON Schema and CSL schema validation, pandoc, hostile text."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+from jsonschema import Draft7Validator
+from referencing import Registry, Resource
+
+from dlg_bib.cli import cli
+from dlg_bib.database import open_database
+from dlg_bib.render import index
+from dlg_bib.render.environment import package_templates
+
+FIXTURES = Path(__file__).parent / "fixtures" / "render"
+DB = FIXTURES / "db"
+GOLDEN = FIXTURES / "golden" / "index.json"
+SCHEMAS = package_templates()  # schemas ship next to the templates, in dlg_bib/data
+
+
+def _schema(name: str) -> dict[str, Any]:
+    loaded: dict[str, Any] = json.loads((SCHEMAS / name).read_text(encoding="utf-8"))
+    return loaded
+
+
+def _index() -> str:
+    return index.build_index(open_database(DB))
+
+
+def _validator() -> Draft7Validator:
+    csl = _schema("csl-data.json")
+    registry: Registry[Any] = Registry().with_resource(csl["$id"], Resource.from_contents(csl))
+    return Draft7Validator(_schema(index.SCHEMA_NAME), registry=registry)
+
+
+def test_golden_index() -> None:
+    text = _index()
+    if os.environ.get("UPDATE_GOLDEN"):
+        GOLDEN.write_text(text, encoding="utf-8")
+    assert text == GOLDEN.read_text(encoding="utf-8")
+
+
+def test_deterministic() -> None:
+    assert _index().encode() == _index().encode()
+
+
+def test_index_is_valid_against_its_schema() -> None:
+    errors = list(_validator().iter_errors(json.loads(_index())))
+    assert errors == []
+
+
+def test_schema_catches_a_bad_csl_type() -> None:
+    document = json.loads(_index())
+    document["references"][0]["type"] = "journal-article"  # a Crossref name, not CSL
+    assert list(_validator().iter_errors(document))
+
+
+def test_csl_json_is_valid_against_the_csl_schema() -> None:
+    items = json.loads(index.build_index(open_database(DB), csl_only=True))
+    assert list(Draft7Validator(_schema("csl-data.json")).iter_errors(items)) == []
+    assert all("custom" not in item for item in items)
+
+
+def test_csl_schema_copy_is_the_official_one() -> None:
+    import hashlib
+
+    digest = hashlib.sha256((SCHEMAS / "csl-data.json").read_bytes()).hexdigest()
+    assert digest == "23b2c062d7526060f4631bb04b4b3ba237e488484253e327bd00fa691861b811"
+
+
+def _by_key(document: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return {item["id"]: item for item in document["references"]}
+
+
+def test_item_fields() -> None:
+    refs = _by_key(json.loads(_index()))
+    cybenko = refs["cybenko1989approximation"]
+    assert cybenko["type"] == "article-journal"
+    assert cybenko["issued"] == {"date-parts": [[1989]]}
+    assert cybenko["page"] == "303-314" and cybenko["issue"] == "4"
+    assert cybenko["custom"]["dlg"]["sessions"] == [{"date": "2030-01-10", "role": "main"}]
+    assert cybenko["custom"]["dlg"]["legacy"] == ["Ref iii"]
+    pekalska = refs["pekalska2006noneuclidean"]
+    assert pekalska["author"][0] == {"family": "Pękalska", "given": "Elżbieta"}
+    assert pekalska["issued"] == {"date-parts": [[2006, 7]]}
+    assert (
+        pekalska["title"]
+        == "Non-Euclidean or Non-metric Measures Can Be Informative: ℓ_1 – 50% & more"
+    )
+    berg = refs["hostile2023math"]["author"]
+    assert berg == [
+        {"family": "Berg", "given": "Jan", "non-dropping-particle": "van der"},
+        {"family": "Smith", "given": "John", "suffix": "Jr."},
+    ]
+    assert refs["goodfellow2016deepch5"]["type"] == "chapter"
+    assert refs["goodfellow2016deepch5"]["container-title"] == "Deep Learning"
+    assert refs["hostile2021script"]["type"] == "article"
+    assert refs["hostile2021script"]["number"] == "arXiv:1706.03762"
+    assert refs["hostile2021script"]["author"] == [
+        {"literal": "The <script>alert(1)</script> Consortium"}
+    ]
+
+
+def test_sessions_list_readings_by_key_and_role() -> None:
+    document = json.loads(_index())
+    first = document["sessions"][0]
+    assert first["date"] == "2030-01-10"
+    assert first["readings"] == [
+        {"key": "cybenko1989approximation", "role": "main"},
+        {"key": "pekalska2006noneuclidean", "role": "reading"},
+    ]
+    assert document["topics"][0] == {
+        "id": "uat",
+        "title": "Universal Approximation",
+        "sessions": ["2030-01-10", "2030-01-17"],
+    }
+
+
+def test_hostile_strings_are_data() -> None:
+    refs = _by_key(json.loads(_index()))
+    assert refs["hostile2020import"]["title"] == '#import "/etc/passwd"'
+    assert refs["hostile2020input"]["title"] == r"\input{/etc/passwd}"
+    assert refs["hostile2022link"]["title"] == "[x](javascript:alert(1))"
+    assert "URL" not in refs["hostile2020import"]  # javascript: is not a link
+    assert "URL" not in refs["hostile2020input"]  # nor is ftp:
+    assert len(refs["cybenko1989approximation"]["abstract"]) > 1900
+
+
+def _pandoc_or_skip() -> str:
+    pandoc = shutil.which("pandoc")
+    if pandoc is None:
+        if os.environ.get("CI"):
+            pytest.fail("pandoc is missing in CI (.ci/run installs it)")
+        pytest.skip("pandoc not installed")
+    return pandoc
+
+
+def test_pandoc_citeproc_formats_the_csl_json_without_warnings(tmp_path: Path) -> None:
+    pandoc = _pandoc_or_skip()
+    refs = tmp_path / "refs.json"
+    refs.write_text(index.build_index(open_database(DB), csl_only=True), encoding="utf-8")
+    meta = tmp_path / "meta.yaml"
+    meta.write_text('nocite: "@*"\n', encoding="utf-8")
+    result = subprocess.run(
+        [
+            pandoc,
+            "--citeproc",
+            f"--bibliography={refs}",
+            f"--metadata-file={meta}",
+            "-f",
+            "markdown",
+            "-t",
+            "plain",
+            "--wrap=none",
+            "--fail-if-warnings",
+        ],
+        input="",
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stderr == ""
+    assert "Cybenko, George. 1989." in result.stdout
+    assert "Pękalska, Elżbieta" in result.stdout
+    assert "https://doi.org/10.1007/BF02551274" in result.stdout
+
+
+def test_cli_writes_file_and_stdout(tmp_path: Path) -> None:
+    shutil.copytree(DB, tmp_path / "bib")
+    runner = CliRunner()
+    result = runner.invoke(cli, ["--bib", str(tmp_path / "bib"), "index"])
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "dist" / "index.json").read_text(encoding="utf-8") == _index()
+    result = runner.invoke(
+        cli, ["--bib", str(tmp_path / "bib"), "index", "--format", "csl-json", "-o", "-"]
+    )
+    assert result.exit_code == 0
+    assert isinstance(json.loads(result.output), list)
