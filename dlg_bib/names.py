@@ -20,26 +20,20 @@ class Name:
 
 
 def split_top_level(text: str, pattern: re.Pattern[str]) -> list[str]:
-    """Split on `pattern` only outside braces."""
+    """Split on `pattern` only outside braces (the separators never contain braces)."""
     if "{" not in text:  # fast path (most names): no braces, so every match is top level
         return [p.strip() for p in pattern.split(text) if p.strip()]
     parts: list[str] = []
     depth = 0
     start = 0
-    i = 0
-    while i < len(text):
-        ch = text[i]
-        if ch == "{":
-            depth += 1
-        elif ch == "}":
-            depth -= 1
-        elif depth == 0:
-            match = pattern.match(text, i)
-            if match:
-                parts.append(text[start:i])
-                start = i = match.end()
-                continue
-        i += 1
+    scanned = 0
+    for match in pattern.finditer(text):
+        between = text[scanned : match.start()]
+        depth += between.count("{") - between.count("}")
+        scanned = match.start()
+        if depth == 0:
+            parts.append(text[start : match.start()])
+            start = match.end()
     parts.append(text[start:])
     return [p.strip() for p in parts if p.strip()]
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import click
 from click.testing import CliRunner
 
 from dlg_bib.cli import cli
@@ -19,8 +20,12 @@ def test_top_level_help_documents_exit_codes_and_bib() -> None:
 
 def test_every_command_has_help_with_a_description() -> None:
     runner = CliRunner()
-    assert {"lint", "tag", "import"} <= set(cli.commands)
-    for name, command in cli.commands.items():
+    ctx = click.Context(cli)
+    names = cli.list_commands(ctx)
+    assert {"lint", "tag", "import", "readme", "handout", "index"} <= set(names)
+    for name in names:
+        command = cli.get_command(ctx, name)
+        assert command is not None and command.name == name, name
         result = runner.invoke(cli, [name, "--help"])
         assert result.exit_code == 0, name
         assert command.help and len(command.help.split()) >= 5, name

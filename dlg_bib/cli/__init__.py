@@ -1,7 +1,8 @@
 """The `dlg-bib` command line: thin click commands that parse options, call the core, print.
 
 Each module in this package defines one `command` (a click command); they are discovered
-here, so adding a command is adding a module. Every `DlgBibError` is caught once, in `main`.
+here and imported lazily, so adding a command is adding a module. Every `DlgBibError` is
+caught once, in `main`.
 """
 
 from __future__ import annotations
@@ -45,7 +46,34 @@ class AppContext:
 pass_app = click.make_pass_decorator(AppContext)
 
 
-@click.group(epilog=EPILOG, context_settings={"help_option_names": ["-h", "--help"]})
+# Modules whose command name is not their module name with `-` for `_`.
+_MODULE_OF = {"import": "import_bib"}
+
+
+def _command_modules() -> dict[str, str]:
+    package = sys.modules[__name__]
+    names = [m.name for m in pkgutil.iter_modules(package.__path__) if not m.name.startswith("_")]
+    by_module = {module: command for command, module in _MODULE_OF.items()}
+    return {by_module.get(name, name.replace("_", "-")): name for name in sorted(names)}
+
+
+class LazyGroup(click.Group):
+    """Imports a command's module only when that command runs (or help lists it), so
+    `dlg-bib lint` does not pay for HTTP, Typst or Jinja imports."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(_command_modules())
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        module_name = _command_modules().get(cmd_name)
+        if module_name is None:
+            return None
+        module = importlib.import_module(f"{__name__}.{module_name}")
+        command = getattr(module, "command", None)
+        return command if isinstance(command, click.Command) else None
+
+
+@click.group(cls=LazyGroup, epilog=EPILOG, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="dlg-bib")
 @click.option(
     "--bib",
@@ -64,20 +92,6 @@ def cli(ctx: click.Context, bib: Path) -> None:
     and render the README, the session handout and the JSON index.
     """
     ctx.obj = AppContext(bib=bib)
-
-
-def _register_commands() -> None:
-    package = sys.modules[__name__]
-    for info in sorted(pkgutil.iter_modules(package.__path__), key=lambda m: m.name):
-        if info.name.startswith("_"):
-            continue
-        module = importlib.import_module(f"{__name__}.{info.name}")
-        command = getattr(module, "command", None)
-        if isinstance(command, click.Command):
-            cli.add_command(command)
-
-
-_register_commands()
 
 
 def main() -> None:
