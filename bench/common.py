@@ -34,14 +34,16 @@ topic = "nlp"
 """
 
 _FAMILIES = ["Smith", "Nguyen", "Garcia", "Müller", "Okafor", "Tanaka", "Rossi", "Kowalski"]
-_LATEX_FAMILIES = ["P{\\k{e}}kalska", "K{\\'o}czy", "Gy{\\\"o}rfi", "Sch{\\\"o}lkopf", "Erd\\H{o}s"]
+_LATEX_FAMILIES = ["P{\\k{e}}kalska", "K{\\'o}czy", 'Gy{\\"o}rfi', 'Sch{\\"o}lkopf', "Erd\\H{o}s"]
 _WORDS = "deep neural learning networks approximation universal operators gradient adaptive".split()
 
 
 def generate_bib(n: int, seed: int = 7) -> str:
     """`n` entries shaped like a real group bib; LaTeX in a third of titles and authors."""
     rng = random.Random(seed)
-    out = ["% generated benchmark database\n@string{jmlr = {Journal of Machine Learning Research}}\n"]
+    out = [
+        "% generated benchmark database\n@string{jmlr = {Journal of Machine Learning Research}}\n"
+    ]
     for i in range(n):
         latex = i % 3 == 0
         names = []
@@ -61,15 +63,24 @@ def generate_bib(n: int, seed: int = 7) -> str:
             "  month = jul,",
         ]
         if kind == "article":
-            fields += ["  journal = jmlr,", f"  volume = {{{i % 40}}}", f"  pages = {{{i}--{i + 9}}},"]
+            fields += [
+                "  journal = jmlr,",
+                f"  volume = {{{i % 40}}}",
+                f"  pages = {{{i}--{i + 9}}},",
+            ]
             fields[-2] += ","
         elif kind == "inproceedings":
             fields.append("  booktitle = {Advances in Neural Information Processing Systems},")
         else:
-            fields += [f"  eprint = {{{1000 + i % 9000}.{10000 + i:05d}}},", "  archiveprefix = {arXiv},"]
+            fields += [
+                f"  eprint = {{{1000 + i % 9000}.{10000 + i:05d}}},",
+                "  archiveprefix = {arXiv},",
+            ]
         fields.append(f"  doi = {{10.5555/bench.{i}}},")
         if i % 10 == 0:
-            fields.append("  abstract = {" + " ".join(rng.choice(_WORDS) for _ in range(150)) + "},")
+            fields.append(
+                "  abstract = {" + " ".join(rng.choice(_WORDS) for _ in range(150)) + "},"
+            )
         if i % 50 == 0:
             fields.append("  dlg-topics = {uat},")
             fields.append("  dlg-sessions = {2021-09-03:reading},")
