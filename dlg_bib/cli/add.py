@@ -1,0 +1,119 @@
+"""`dlg-bib add ID…`: new entries from arXiv ids and DOIs, enriched, keyed and tagged."""
+
+from __future__ import annotations
+
+import click
+
+from dlg_bib import add
+from dlg_bib.cli import AppContext, pass_app
+from dlg_bib.cli._common import dry_run_option
+from dlg_bib.cli.enrich import clean, mode_of
+from dlg_bib.errors import EXIT_FINDINGS, UnknownNameError
+from dlg_bib.model import ROLES, Database, Entry
+from dlg_bib.sources import setup
+
+
+def check_tags(db: Database, session: str, role: str, topic: str) -> add.Tags:
+    if role and not session:
+        raise click.UsageError("--role needs --session")
+    if session and db.session(session) is None:
+        known = ", ".join(s.id for s in db.sessions[-5:]) or "none"
+        raise UnknownNameError(
+            f"no session {session!r} in group.toml",
+            hint=f"use a session date from group.toml (latest: {known})",
+        )
+    if topic and db.topics and db.topic(topic) is None:
+        raise UnknownNameError(
+            f"no topic {topic!r} in group.toml",
+            hint=f"known topics: {', '.join(t.id for t in db.topics)}",
+        )
+    return add.Tags(session=session, role=role or "reading", topic=topic)
+
+
+def parse_all(identifiers: tuple[str, ...]) -> list[add.Identifier]:
+    parsed = []
+    for text in identifiers:
+        identifier = add.parse_identifier(text)
+        if identifier is None:
+            raise click.BadParameter(
+                f"{text!r} is neither an arXiv id nor a DOI "
+                "(e.g. 1706.03762, arXiv:math/0211159, 10.1145/3457607, https://doi.org/…)",
+                param_hint="ID",
+            )
+        parsed.append(identifier)
+    return parsed
+
+
+@click.command("add")
+@click.argument("identifiers", nargs=-1, required=True, metavar="ID...")
+@click.option("--session", default="", metavar="DATE", help="Tag for this session (YYYY-MM-DD).")
+@click.option("--role", type=click.Choice(ROLES), default=None, help="Role in the session.")
+@click.option("--topic", default="", metavar="ID", help="Tag with this meta-topic.")
+@dry_run_option
+@click.option("--offline", is_flag=True, help="Use only the HTTP cache; no network.")
+@click.option("--refresh", is_flag=True, help="Ignore the HTTP cache.")
+@pass_app
+def command(
+    app: AppContext,
+    identifiers: tuple[str, ...],
+    session: str,
+    role: str | None,
+    topic: str,
+    dry_run: bool,
+    offline: bool,
+    refresh: bool,
+) -> None:
+    """Add papers by arXiv id or DOI (any common form, or a publisher URL with a DOI).
+
+    Each becomes a complete entry with a house-rule key, enriched from arXiv and Crossref,
+    tagged as asked. A paper already in the database is reported with its key and skipped.
+    """
+    workspace = app.workspace()
+    db = workspace.db
+    tags = check_tags(db, session, role or "", topic)
+    wanted = parse_all(identifiers)
+    run = setup.make_run(
+        mode=mode_of(offline, refresh), contact=setup.contact_address(workspace.metadata_path)
+    )
+    taken = {e.key for e in db.entries}
+    added: list[Entry] = []
+    failed = 0
+    seen: set[str] = set()
+    for identifier in wanted:
+        if str(identifier).lower() in seen:
+            click.echo(f"{identifier}: given more than once; considered once")
+            continue
+        seen.add(str(identifier).lower())
+        existing = add.existing_entry([*db.entries, *added], identifier)
+        if existing is not None:
+            click.echo(f"{identifier}: already in the database as {existing.key}; not added")
+            continue
+        evidence = run.resolver.resolve(add.seed_entry(identifier))
+        existing = add.existing_entry([*db.entries, *added], identifier, evidence)
+        if existing is not None:
+            click.echo(f"{identifier}: already in the database as {existing.key}; not added")
+            continue
+        if evidence.failures or (evidence.arxiv is None and evidence.work is None):
+            reasons = evidence.failures or evidence.notes or ["no source knows it"]
+            click.echo(f"{identifier}: failed: {clean('; '.join(reasons), 200)}", err=True)
+            failed += 1
+            continue
+        new = add.build_entry(evidence, taken | {e.key for e in added}, tags)
+        if new.entry is None:
+            click.echo(f"{identifier}: not added: {'; '.join(new.problems)}", err=True)
+            failed += 1
+            continue
+        added.append(new.entry)
+        click.echo(add.render(new.entry))
+        if new.change is not None and new.change.published_via:
+            click.echo(f"% published version confirmed via {new.change.published_via}")
+        elif evidence.unconfirmed:
+            click.echo(f"% preprint: {clean(evidence.unconfirmed, 200)}")
+    if added and not dry_run:
+        paths = workspace.save([], added)
+        where = ", ".join(str(p) for p in paths)
+        click.echo(f"add: {len(added)} added to {where}")
+    elif added:
+        click.echo(f"add: {len(added)} would be added (dry run: nothing written)")
+    if failed:
+        raise click.exceptions.Exit(EXIT_FINDINGS)

@@ -1,0 +1,344 @@
+"""One HTTP session for every remote source: identification, timeouts, retries, pacing, cache.
+
+Sources (`arxiv`, `crossref`, later dblp/OpenAlex) build requests and parse bodies; this module
+decides *when* a request may go out (per-source pacing and concurrency), retries what is
+transient (5xx, 429, connection errors, timeouts, bodies a source calls retryable), and keeps
+answers on disk so that a second run with nothing new sends nothing.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import os
+import random
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from enum import Enum
+from pathlib import Path
+from typing import Protocol
+from urllib.parse import urlencode
+
+import requests
+
+from dlg_bib import __version__
+from dlg_bib.errors import SourceError
+
+PROJECT_URL = "https://github.com/dr-aheydari/DeepLearningGroup"
+DEFAULT_TIMEOUT = 30.0
+DEFAULT_RETRIES = 3
+# Cached answers older than this are fetched again (arXiv adds DOIs, Crossref adds relations).
+DEFAULT_MAX_AGE = 30 * 24 * 3600.0
+# Headers worth keeping (in the cache and for callers); everything else is dropped.
+KEPT_HEADERS = (
+    "content-type",
+    "retry-after",
+    "x-api-pool",
+    "x-rate-limit-limit",
+    "x-rate-limit-interval",
+    "x-concurrency-limit",
+)
+
+
+class Mode(Enum):
+    """How the disk cache is used: normally, ignored on read (`--refresh`), or alone."""
+
+    NORMAL = "normal"
+    REFRESH = "refresh"
+    OFFLINE = "offline"
+
+
+class Clock(Protocol):
+    def monotonic(self) -> float: ...
+
+    def sleep(self, seconds: float) -> None: ...
+
+
+class SystemClock:
+    def monotonic(self) -> float:
+        return time.monotonic()
+
+    def sleep(self, seconds: float) -> None:
+        if seconds > 0:
+            time.sleep(seconds)
+
+
+@dataclass(frozen=True)
+class Response:
+    """What a source needs of an HTTP answer; also the unit stored in the cache."""
+
+    status: int
+    body: bytes
+    headers: Mapping[str, str] = field(default_factory=dict)
+    url: str = ""
+    from_cache: bool = False
+
+    @property
+    def content_type(self) -> str:
+        return self.headers.get("content-type", "").split(";")[0].strip().lower()
+
+    @property
+    def text(self) -> str:
+        return self.body.decode("utf-8", errors="replace")
+
+
+class Pacer:
+    """Spacing and concurrency for one source.
+
+    Request *starts* are at least `interval` seconds apart and at most `concurrency` requests
+    are in flight. A slot's start time is reserved under the lock and slept outside it, so
+    concurrent callers queue up in order instead of racing for the same moment.
+    """
+
+    def __init__(self, interval: float, concurrency: int = 1, clock: Clock | None = None):
+        self.interval = max(0.0, interval)
+        self.concurrency = max(1, concurrency)
+        self.clock: Clock = clock or SystemClock()
+        self._cond = threading.Condition()
+        self._in_flight = 0
+        self._next_start: float | None = None
+
+    def acquire(self) -> None:
+        with self._cond:
+            while self._in_flight >= self.concurrency:
+                self._cond.wait()
+            self._in_flight += 1
+            now = self.clock.monotonic()
+            start = now if self._next_start is None else max(now, self._next_start)
+            self._next_start = start + self.interval
+        self.clock.sleep(start - now)
+
+    def release(self) -> None:
+        with self._cond:
+            self._in_flight -= 1
+            self._cond.notify()
+
+    def hold_off(self, seconds: float) -> None:
+        """No request of this source before `seconds` from now (after a 429 or a 5xx)."""
+        with self._cond:
+            until = self.clock.monotonic() + seconds
+            self._next_start = max(self._next_start or 0.0, until)
+
+    def update(self, interval: float | None = None, concurrency: int | None = None) -> None:
+        with self._cond:
+            if interval is not None:
+                self.interval = max(0.0, interval)
+            if concurrency is not None and concurrency != self.concurrency:
+                self.concurrency = max(1, concurrency)
+                self._cond.notify_all()
+
+
+RetryCheck = Callable[[Response], "str | None"]
+
+
+@dataclass
+class SourcePolicy:
+    """Per-source limits: its pacer, the least back-off after a throttle, header adaptation."""
+
+    name: str
+    pacer: Pacer
+    min_backoff: float = 1.0
+    adapt: Callable[[Pacer, Mapping[str, str]], None] | None = None
+
+
+class DiskCache:
+    """Answers on disk, one JSON file per request key, written atomically."""
+
+    def __init__(self, folder: Path, max_age: float = DEFAULT_MAX_AGE):
+        self.folder = folder
+        self.max_age = max_age
+
+    def _path(self, key: str) -> Path:
+        digest = hashlib.sha256(key.encode("utf-8")).hexdigest()
+        source = key.split(":", 1)[0] if ":" in key else "misc"
+        return self.folder / source / digest[:2] / f"{digest}.json"
+
+    def load(self, key: str) -> Response | None:
+        path = self._path(key)
+        try:
+            data = json.loads(path.read_text("utf-8"))
+            if data.get("key") != key or time.time() - float(data["stored"]) > self.max_age:
+                return None
+            return Response(
+                status=int(data["status"]),
+                body=base64.b64decode(data["body"]),
+                headers=dict(data.get("headers", {})),
+                url=str(data.get("url", "")),
+                from_cache=True,
+            )
+        except (OSError, ValueError, KeyError, TypeError):
+            return None  # missing or damaged: fetch again
+
+    def store(self, key: str, response: Response) -> None:
+        path = self._path(key)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        data = {
+            "key": key,
+            "stored": time.time(),
+            "status": response.status,
+            "url": response.url,
+            "headers": dict(response.headers),
+            "body": base64.b64encode(response.body).decode("ascii"),
+        }
+        tmp = path.with_suffix(f".{os.getpid()}.{threading.get_ident()}.tmp")
+        tmp.write_text(json.dumps(data), "utf-8")
+        os.replace(tmp, path)
+
+
+def user_agent(contact: str | None) -> str:
+    """`dlg-bib/0.1 (https://github.com/…; mailto:…)`: Crossref's polite pool reads the mailto."""
+    parts = [PROJECT_URL]
+    if contact:
+        parts.append(f"mailto:{contact}")
+    return f"dlg-bib/{__version__} ({'; '.join(parts)})"
+
+
+def request_key(source: str, url: str, params: Mapping[str, str] | None = None) -> str:
+    query = urlencode(sorted((params or {}).items()))
+    return f"{source}:{url}?{query}" if query else f"{source}:{url}"
+
+
+def _retry_after(headers: Mapping[str, str]) -> float | None:
+    value = headers.get("retry-after", "").strip()
+    try:
+        return max(0.0, float(value)) if value else None
+    except ValueError:
+        return None  # an HTTP date: rare for these APIs; the exponential back-off applies
+
+
+class HttpClient:
+    """The one `requests.Session` of a run, with the cache mode and the request counts."""
+
+    def __init__(
+        self,
+        *,
+        contact: str | None = None,
+        cache: DiskCache | None = None,
+        mode: Mode = Mode.NORMAL,
+        timeout: float = DEFAULT_TIMEOUT,
+        retries: int = DEFAULT_RETRIES,
+        clock: Clock | None = None,
+        rng: random.Random | None = None,
+        session: requests.Session | None = None,
+    ):
+        self.session = session or requests.Session()
+        self.session.headers["User-Agent"] = user_agent(contact)
+        self.cache = cache
+        self.mode = mode
+        self.timeout = timeout
+        self.retries = retries
+        self.clock: Clock = clock or SystemClock()
+        self.rng = rng or random.Random()
+        self.requests: Counter[str] = Counter()  # sent over the network, per source
+        self._count_lock = threading.Lock()
+
+    # ---- cache --------------------------------------------------------------------------
+
+    def cached(self, key: str) -> Response | None:
+        """The cached answer for `key`, unless `--refresh`; None on a miss."""
+        if self.cache is None or self.mode is Mode.REFRESH:
+            return None
+        return self.cache.load(key)
+
+    def remember(self, key: str, response: Response) -> None:
+        """Keep an answer the source has parsed successfully (never a broken one)."""
+        if self.cache is not None and not response.from_cache:
+            self.cache.store(key, response)
+
+    def ensure_online(self, source: str, what: str) -> None:
+        if self.mode is Mode.OFFLINE:
+            raise SourceError(
+                f"{source}: {what} is not in the cache and --offline was given",
+                hint="run once without --offline to fill the cache",
+            )
+
+    # ---- requests -----------------------------------------------------------------------
+
+    def get(
+        self,
+        policy: SourcePolicy,
+        url: str,
+        params: Mapping[str, str] | None = None,
+        *,
+        headers: Mapping[str, str] | None = None,
+        retry_check: RetryCheck | None = None,
+        what: str | None = None,
+    ) -> Response:
+        """GET with pacing and retries. Returns any final answer (2xx, 4xx other than 429);
+        raises SourceError when transient failures outlast the retries. `what` names the
+        request for people (`DOI 10.1145/3457607`) in the offline message."""
+        self.ensure_online(policy.name, what or url)
+        problem = "no answer"
+        for attempt in range(self.retries + 1):
+            wait: float | None = None
+            policy.pacer.acquire()
+            try:
+                response = self._send(policy, url, params, headers)
+            except requests.Timeout:
+                problem = f"timed out after {self.timeout:g} s"
+            except requests.ConnectionError as exc:
+                problem = f"connection failed ({type(exc).__name__})"
+            except (
+                requests.exceptions.ChunkedEncodingError,
+                requests.exceptions.ContentDecodingError,
+            ):
+                problem = "the answer broke off during transfer"
+            except requests.RequestException as exc:
+                # A bad endpoint (no scheme, invalid URL, redirect loop): retrying cannot help.
+                raise SourceError(
+                    f"{policy.name}: cannot send the request ({type(exc).__name__}: {exc})",
+                    where=url,
+                    hint="check the DLG_BIB_*_API endpoint settings",
+                ) from exc
+            else:
+                if policy.adapt is not None:
+                    policy.adapt(policy.pacer, response.headers)
+                reason = self._retry_reason(response, retry_check)
+                if reason is None:
+                    return response
+                problem = reason
+                wait = _retry_after(response.headers)
+            finally:
+                policy.pacer.release()
+            if attempt < self.retries:
+                policy.pacer.hold_off(self._backoff(policy, attempt, wait))
+        raise SourceError(
+            f"{policy.name}: {problem} (gave up after {self.retries + 1} attempts)",
+            where=url,
+            hint="the service may be overloaded; try again later (cached answers are kept)",
+        )
+
+    def _send(
+        self,
+        policy: SourcePolicy,
+        url: str,
+        params: Mapping[str, str] | None,
+        headers: Mapping[str, str] | None,
+    ) -> Response:
+        with self._count_lock:
+            self.requests[policy.name] += 1
+        raw = self.session.get(
+            url, params=dict(params or {}), headers=dict(headers or {}), timeout=self.timeout
+        )
+        kept = {name: raw.headers[name] for name in KEPT_HEADERS if name in raw.headers}
+        return Response(status=raw.status_code, body=raw.content, headers=kept, url=raw.url)
+
+    @staticmethod
+    def _retry_reason(response: Response, retry_check: RetryCheck | None) -> str | None:
+        if response.status == 429:
+            return "throttled (HTTP 429)"
+        if response.status >= 500:
+            return f"server error (HTTP {response.status})"
+        if retry_check is not None:
+            return retry_check(response)
+        return None
+
+    def _backoff(self, policy: SourcePolicy, attempt: int, retry_after: float | None) -> float:
+        """Exponential with jitter, never less than the source's minimum or Retry-After."""
+        base = policy.min_backoff * float(2**attempt)
+        delay = base + self.rng.uniform(0, policy.min_backoff)
+        return max(delay, retry_after or 0.0)

@@ -1,0 +1,159 @@
+"""The shared HTTP layer: identification, retries and back-off, pacing, the disk cache."""
+
+from __future__ import annotations
+
+import socket
+from pathlib import Path
+
+import pytest
+import requests
+import responses
+
+from dlg_bib.errors import SourceError
+from dlg_bib.sources.http import (
+    PROJECT_URL,
+    DiskCache,
+    Mode,
+    Pacer,
+    Response,
+    SourcePolicy,
+    request_key,
+    user_agent,
+)
+from tests.sources_support import FakeClock, make_client
+
+URL = "https://api.example.org/thing"
+
+
+def policy(clock: FakeClock, interval: float = 0.0, min_backoff: float = 1.0) -> SourcePolicy:
+    return SourcePolicy("test", Pacer(interval, clock=clock), min_backoff=min_backoff)
+
+
+def test_user_agent_names_the_project_and_the_contact() -> None:
+    agent = user_agent("dlg@example.org")
+    assert PROJECT_URL in agent
+    assert "mailto:dlg@example.org" in agent
+    assert agent.startswith("dlg-bib/")
+    assert "mailto" not in user_agent(None)
+
+
+@responses.activate
+def test_requests_carry_the_user_agent() -> None:
+    responses.get(URL, body="ok")
+    clock = FakeClock()
+    make_client(clock=clock, contact="dlg@example.org").get(policy(clock), URL)
+    assert "mailto:dlg@example.org" in responses.calls[0].request.headers["User-Agent"]
+
+
+@responses.activate
+def test_server_error_then_success_is_retried_with_backoff() -> None:
+    responses.get(URL, status=500, body="oops")
+    responses.get(URL, status=200, body="fine")
+    clock = FakeClock()
+    client = make_client(clock=clock)
+    response = client.get(policy(clock, min_backoff=2.0), URL)
+    assert response.status == 200 and response.body == b"fine"
+    assert len(responses.calls) == 2
+    assert client.requests["test"] == 2
+    assert clock.now >= 2.0  # waited at least the minimum back-off before retrying
+
+
+@responses.activate
+def test_429_plain_text_is_retried_and_retry_after_is_honoured() -> None:
+    responses.get(URL, status=429, body="Rate exceeded.", headers={"Retry-After": "30"})
+    responses.get(URL, status=200, body="fine")
+    clock = FakeClock()
+    response = make_client(clock=clock).get(policy(clock), URL)
+    assert response.status == 200
+    assert clock.now >= 30.0
+
+
+@responses.activate
+def test_retries_give_up_with_a_source_error() -> None:
+    for _ in range(3):
+        responses.get(URL, status=503, body="busy")
+    clock = FakeClock()
+    with pytest.raises(SourceError, match=r"HTTP 503.*3 attempts"):
+        make_client(clock=clock, retries=2).get(policy(clock), URL)
+    assert len(responses.calls) == 3
+
+
+@responses.activate
+def test_timeouts_are_retried_then_reported() -> None:
+    responses.get(URL, body=requests.exceptions.ReadTimeout("slow"))
+    responses.get(URL, body=requests.exceptions.ReadTimeout("slow"))
+    clock = FakeClock()
+    with pytest.raises(SourceError, match="timed out"):
+        make_client(clock=clock, retries=1).get(policy(clock), URL)
+    assert len(responses.calls) == 2
+
+
+def test_connection_refused_is_retried_then_reported() -> None:
+    with socket.socket() as sock:  # a port on 127.0.0.1 that nobody listens on
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    clock = FakeClock()
+    client = make_client(clock=clock, retries=2)
+    with pytest.raises(SourceError, match="connection failed"):
+        client.get(policy(clock), f"http://127.0.0.1:{port}/api")
+    assert client.requests["test"] == 3
+
+
+@responses.activate
+def test_client_errors_are_returned_not_retried() -> None:
+    responses.get(URL, status=404, body="Resource not found.")
+    clock = FakeClock()
+    response = make_client(clock=clock).get(policy(clock), URL)
+    assert response.status == 404
+    assert len(responses.calls) == 1
+
+
+def test_pacer_spaces_request_starts() -> None:
+    clock = FakeClock()
+    pacer = Pacer(3.0, clock=clock)
+    starts = []
+    for _ in range(3):
+        pacer.acquire()
+        starts.append(clock.monotonic())
+        pacer.release()
+    assert starts == [0.0, 3.0, 6.0]
+    pacer.hold_off(10.0)
+    pacer.acquire()
+    assert clock.monotonic() >= 16.0
+    pacer.release()
+
+
+def test_cache_round_trip_and_modes(tmp_path: Path) -> None:
+    client = make_client(tmp_path)
+    key = request_key("test", URL, {"q": "x"})
+    assert client.cached(key) is None
+    client.remember(key, Response(200, b"body", {"content-type": "text/plain"}, URL))
+    cached = client.cached(key)
+    assert cached is not None and cached.from_cache
+    assert cached.body == b"body" and cached.content_type == "text/plain"
+    client.mode = Mode.REFRESH
+    assert client.cached(key) is None
+    client.mode = Mode.OFFLINE
+    clock = FakeClock()
+    with pytest.raises(SourceError, match="--offline"):
+        client.get(policy(clock), "https://api.example.org/other")
+
+
+def test_damaged_or_stale_cache_files_are_misses(tmp_path: Path) -> None:
+    cache = DiskCache(tmp_path)
+    cache.store("test:a", Response(200, b"x"))
+    path = next(tmp_path.rglob("*.json"))
+    path.write_text("{not json", "utf-8")
+    assert cache.load("test:a") is None
+    cache.store("test:b", Response(200, b"y"))
+    assert DiskCache(tmp_path, max_age=-1).load("test:b") is None
+
+
+@responses.activate
+def test_broken_transfers_are_retried_and_bad_endpoints_are_not() -> None:
+    responses.get(URL, body=requests.exceptions.ChunkedEncodingError("cut"))
+    responses.get(URL, body="whole")
+    clock = FakeClock()
+    assert make_client(clock=clock).get(policy(clock), URL).body == b"whole"
+    with pytest.raises(SourceError, match="cannot send the request"):
+        make_client(clock=clock).get(policy(clock), "not-a-url")
