@@ -1,0 +1,144 @@
+"""Entries as classic BibTeX, for `plain`, `plainnat`, `abbrvnat`, `ieeetr`, … styles.
+
+Mapping (each rule is there because a classic style would otherwise warn or print garbage):
+- arXiv preprints become `@misc` with `howpublished = {arXiv preprint arXiv:ID}` (what classic
+  styles print) plus `eprint`/`archiveprefix`/`primaryclass` for styles and tools that read
+  them; published entries keep their `eprint` fields too.
+- Web pages (`@misc` with a `url`) carry the link in `howpublished`/`note` as `\\url{…}`,
+  because `plain` ignores `url`; the `url` field is then dropped so `plainnat` does not print
+  it twice. Documents need `\\usepackage{url}` or hyperref, as for any bibliography with URLs.
+- A chapter with its own title (`@inbook` + `title` + `crossref`/`booktitle`) becomes
+  `@incollection` (in BibTeX `@inbook`'s title is the book's); its `@book` parent gets a
+  `booktitle` so the child inherits it through `crossref`.
+- biblatex-only names (`journaltitle`, `location`, `date`) become BibTeX ones; `ids` and the
+  dlg-* fields are dropped; `month` is written as the macro (`jun`); numeric editions as words.
+- Entries with no author/editor get a `key` (what the page is published on, or its title) and
+  undated `@misc` gets `year = {n.d.}`, so styles can sort and label them without warnings.
+"""
+
+from __future__ import annotations
+
+from dlg_bib.export import record
+from dlg_bib.export.record import FieldSource, Record, Resolved
+from dlg_bib.model import DLG_FIELDS, Entry
+
+DROPPED = frozenset({*DLG_FIELDS, "ids", "date", "month", "year", "urldate"})
+RENAMED = {
+    "journaltitle": "journal",
+    "location": "address",
+    "eprinttype": "archiveprefix",
+    "eprintclass": "primaryclass",
+}
+_TYPES = {"online": "misc", "electronic": "misc", "report": "techreport", "thesis": "phdthesis"}
+_ORDINALS = ("First Second Third Fourth Fifth Sixth Seventh Eighth Ninth Tenth").split()
+
+
+def to_records(entries: list[Entry], crossref_targets: set[str]) -> list[Record]:
+    """Records in the given order; `crossref_targets` are lowercased keys of parents."""
+    return [to_record(Resolved(e), e.key.lower() in crossref_targets) for e in entries]
+
+
+def to_record(entry: FieldSource, is_crossref_target: bool = False) -> Record:
+    fields = _copied_fields(entry)
+    out = Record(_entry_type(entry), entry.key, fields)
+    _set_date(entry, out)
+    doi = record.doi_of(entry)
+    if doi:
+        fields["doi"] = doi
+    arxiv = record.arxiv_id(entry)
+    if arxiv:
+        _set_eprint(entry, arxiv, out)
+    if arxiv and record.is_preprint(entry, arxiv):
+        out.entry_type = "misc"
+        fields.pop("journal", None)
+        fields.setdefault("howpublished", f"arXiv preprint arXiv:{arxiv}")
+    elif out.entry_type == "misc" and "url" in fields:
+        _url_into_text(entry, out)
+    elif entry.has("urldate") and "url" in fields:
+        _append_note(fields, f"Accessed {entry.get('urldate').strip()}")
+    if fields.get("edition", "").isdigit():
+        fields["edition"] = _edition_word(fields["edition"])
+    if is_crossref_target and entry.entry_type == "book" and "title" in fields:
+        fields.setdefault("booktitle", fields["title"])
+    _fill_sort_fields(out)
+    return out
+
+
+def _fill_sort_fields(out: Record) -> None:
+    """Styles sort and label by author (or `key`) and year; without them they warn
+    ("to sort, need author or key", "empty year"). Web pages often have neither."""
+    fields = out.fields
+    if not any(name in fields for name in ("author", "editor", "key", "organization")):
+        label = fields.get("howpublished", "")
+        if not label or label.startswith("\\url") or label.startswith("arXiv"):
+            label = fields.get("title", out.key)
+        fields["key"] = label
+    if out.entry_type == "misc" and "year" not in fields:
+        fields["year"] = "n.d."
+
+
+def _copied_fields(entry: FieldSource) -> dict[str, str]:
+    fields: dict[str, str] = {}
+    for name in entry.fields:
+        if name in DROPPED or name.startswith("dlg-"):
+            continue
+        text = entry.get(name)
+        if not text.strip():
+            continue
+        target = RENAMED.get(name, name)
+        if target in fields and target != name:
+            continue  # the BibTeX field itself wins over its biblatex twin
+        fields[target] = record.field_value(name, text)
+    return fields
+
+
+def _entry_type(entry: FieldSource) -> str:
+    kind = entry.entry_type
+    if (
+        kind == "inbook"
+        and entry.has("title")
+        and (entry.has("crossref") or entry.has("booktitle"))
+    ):
+        return "incollection"
+    return _TYPES.get(kind, kind)
+
+
+def _set_date(entry: FieldSource, out: Record) -> None:
+    year, month, _ = record.year_month_day(entry)
+    if year:
+        out.fields["year"] = year
+    if month:
+        out.fields["month"] = record.MONTHS[month - 1]
+        out.bare.add("month")
+
+
+def _set_eprint(entry: FieldSource, arxiv: str, out: Record) -> None:
+    out.fields["eprint"] = arxiv
+    out.fields["archiveprefix"] = "arXiv"
+    primary = record.arxiv_class(entry, arxiv)
+    if primary:
+        out.fields["primaryclass"] = primary
+
+
+def _url_into_text(entry: FieldSource, out: Record) -> None:
+    url = out.fields.pop("url")
+    link = f"\\url{{{url}}}"
+    if "howpublished" in out.fields:
+        _append_note(out.fields, link, first=True)
+    else:
+        out.fields["howpublished"] = link
+    if entry.has("urldate"):
+        _append_note(out.fields, f"Accessed {entry.get('urldate').strip()}")
+
+
+def _append_note(fields: dict[str, str], text: str, *, first: bool = False) -> None:
+    note = fields.get("note", "")
+    if not note:
+        fields["note"] = text
+    else:
+        fields["note"] = f"{text}. {note}" if first else f"{note}. {text}"
+
+
+def _edition_word(number: str) -> str:
+    n = int(number)
+    return _ORDINALS[n - 1] if 1 <= n <= len(_ORDINALS) else number

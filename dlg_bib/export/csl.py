@@ -1,0 +1,244 @@
+"""Entries as CSL-JSON items (schema: CSL 1.0.2 csl-data.json), for `cite` and `--format
+csl-json`. Text is decoded from LaTeX to Unicode; `crossref` children inherit from their
+parent (a chapter's `container-title` is its book's title); arXiv preprints are CSL
+`article`s numbered `arXiv:ID` and published by arXiv, which is how APA and IEEE cite them.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from dlg_bib import ids
+from dlg_bib.export import latex, record
+from dlg_bib.model import Entry
+from dlg_bib.names import Name, parse_names
+from dlg_bib.text import latex_to_text
+
+TYPES = {
+    "article": "article-journal",
+    "inproceedings": "paper-conference",
+    "conference": "paper-conference",
+    "proceedings": "book",
+    "book": "book",
+    "inbook": "chapter",
+    "incollection": "chapter",
+    "techreport": "report",
+    "report": "report",
+    "manual": "report",
+    "phdthesis": "thesis",
+    "mastersthesis": "thesis",
+    "thesis": "thesis",
+    "unpublished": "manuscript",
+    "booklet": "pamphlet",
+    "online": "webpage",
+}
+_THESIS_GENRE = {"phdthesis": "PhD thesis", "mastersthesis": "Master's thesis"}
+# Fields a child inherits from its crossref parent when it has none of its own.
+_INHERITED = (
+    "author",
+    "editor",
+    "publisher",
+    "address",
+    "location",
+    "year",
+    "month",
+    "date",
+    "isbn",
+    "series",
+    "volume",
+    "edition",
+    "url",
+)
+_PLAIN_NUMBER = re.compile(r"^\d+$")
+_PROCEEDINGS_OF = re.compile(r"^proceedings of (the )?", re.IGNORECASE)
+_EDITION_WORDS = {
+    word: i + 1
+    for i, word in enumerate(
+        "first second third fourth fifth sixth seventh eighth ninth tenth".split()
+    )
+}
+
+Item = dict[str, Any]
+
+
+def text(value: str) -> str:
+    """Unicode text of a LaTeX value (math as Unicode too, braces gone)."""
+    if not value:
+        return ""
+    fast = latex.to_unicode(value, _math_text)
+    return fast if fast is not None else latex_to_text(value, keep_math=False)
+
+
+def _math_text(formula: str) -> str:
+    return latex_to_text(formula, keep_math=False)
+
+
+def to_items(
+    entries: list[Entry],
+    parents: dict[str, Entry] | None = None,
+    *,
+    sentence_case: bool = False,
+    events: bool = False,
+) -> list[Item]:
+    """CSL items, in the given order; `parents` maps lowercased child keys to parents.
+
+    With `sentence_case`, titles are given in sentence case, the form CSL styles expect (APA
+    and IEEE print titles as given; Chicago title-cases them); otherwise as written."""
+    parents = parents or {}
+    return [
+        to_item(e, parents.get(e.key.lower()), sentence_case=sentence_case, events=events)
+        for e in entries
+    ]
+
+
+def to_item(
+    entry: Entry, parent: Entry | None = None, *, sentence_case: bool = False, events: bool = False
+) -> Item:
+    def get(name: str) -> str:
+        value = entry.get(name)
+        if not value.strip() and parent is not None and name in _INHERITED:
+            value = parent.get(name)
+        return value.strip()
+
+    item: Item = {"id": entry.key, "type": csl_type(entry)}
+    title = get("title")
+    _put(item, "title", text(latex.sentence_case(title) if sentence_case else title))
+    _put_names(item, "author", get("author"))
+    _put_names(item, "editor", get("editor"))
+    _put_container(item, entry, parent, events)
+    if sentence_case and item["type"] == "chapter" and "container-title" in item:
+        # A chapter's container is a book, whose title is sentence-cased like any other.
+        book = entry.get("booktitle") or (parent.get("title") if parent is not None else "")
+        item["container-title"] = text(latex.sentence_case(book.strip()))
+    _put(item, "collection-title", text(get("series")))
+    _put(item, "volume", text(get("volume")))
+    _put_number(item, entry, get("number"))
+    _put(item, "page", text(get("pages").replace("--", "-")))
+    _put(item, "edition", _edition(text(get("edition"))))
+    _put(item, "chapter-number", text(entry.get("chapter").strip()))
+    _put(item, "publisher", text(_publisher(entry, get)))
+    _put(item, "publisher-place", text(get("address") or get("location")))
+    _put(item, "genre", _genre(entry))
+    _put_issued(item, entry, parent)
+    _put(item, "accessed", _date_parts_of(entry.get("urldate").strip()))
+    _put(item, "ISBN", get("isbn"))
+    _put(item, "ISSN", entry.get("issn").strip())
+    _put_identifiers(item, entry, get)
+    return item
+
+
+def csl_type(entry: Entry) -> str:
+    if record.is_preprint(entry):
+        return "article"
+    kind = TYPES.get(entry.entry_type)
+    if kind:
+        return kind
+    return "webpage" if entry.has("url") else "document"
+
+
+def _put(item: Item, name: str, value: Any) -> None:
+    if value:
+        item[name] = value
+
+
+def _put_names(item: Item, role: str, value: str) -> None:
+    if value:
+        item[role] = [_csl_name(n) for n in parse_names(value)]
+
+
+def _csl_name(name: Name) -> dict[str, str]:
+    if name.literal:
+        return {"literal": text(name.literal)}
+    out = {"family": text(name.family), "given": text(name.given)}
+    if name.particle:
+        out["non-dropping-particle"] = text(name.particle)
+    if name.suffix:
+        out["suffix"] = text(name.suffix)
+    return {k: v for k, v in out.items() if v}
+
+
+def _put_container(item: Item, entry: Entry, parent: Entry | None, events: bool) -> None:
+    """Journal, proceedings, book or web site. With `events`, a conference paper without
+    pages, volume or editors also names its event: IEEE cites those as talks ("presented
+    at EVENT") and prints no venue otherwise; APA would print both, so it is opt-in."""
+    container = entry.get("journal") or entry.get("journaltitle") or entry.get("booktitle")
+    if not container and parent is not None:
+        container = parent.get("booktitle") or parent.get("title")
+    if record.is_preprint(entry):
+        container = ""
+    elif not container and item["type"] == "webpage":
+        container = entry.get("howpublished")  # the site: "Wikipedia", "Google AI Blog"
+    container = text(container.strip())
+    _put(item, "container-title", container)
+    paper = item["type"] == "paper-conference"
+    if events and paper and container and not _has_locators(entry, parent):
+        event = _PROCEEDINGS_OF.sub("", container)
+        item["event"] = item["event-title"] = event[:1].upper() + event[1:]
+
+
+def _has_locators(entry: Entry, parent: Entry | None) -> bool:
+    sources = [entry] if parent is None else [entry, parent]
+    names = ("pages", "volume", "number", "editor")
+    return any(source.has(name) for source in sources for name in names)
+
+
+def _put_number(item: Item, entry: Entry, number: str) -> None:
+    arxiv = record.arxiv_id(entry)
+    if arxiv and record.is_preprint(entry):
+        item["number"] = f"arXiv:{arxiv}"
+    elif number and item["type"] in ("article-journal", "paper-conference"):
+        item["issue"] = text(number)
+    elif number:
+        item["number"] = text(number)
+
+
+def _publisher(entry: Entry, get: Any) -> str:
+    if record.is_preprint(entry):
+        return "arXiv"
+    return str(get("publisher") or get("institution") or get("school") or get("organization"))
+
+
+def _genre(entry: Entry) -> str:
+    if entry.entry_type in _THESIS_GENRE:
+        return _THESIS_GENRE[entry.entry_type]
+    if entry.entry_type in ("misc", "online") and not entry.has("url"):
+        return text(entry.get("howpublished").strip())
+    return text(entry.get("type").strip())
+
+
+def _edition(value: str) -> str:
+    """ "Third" -> "3", so styles print "3rd ed." in their own words."""
+    number = _EDITION_WORDS.get(value.lower().removesuffix(" edition").strip())
+    return str(number) if number else value
+
+
+def _put_issued(item: Item, entry: Entry, parent: Entry | None) -> None:
+    year, month, day = record.year_month_day(entry)
+    if not year and parent is not None:
+        year, month, day = record.year_month_day(parent)
+    if not year:
+        return
+    if not _PLAIN_NUMBER.match(year):
+        item["issued"] = {"literal": text(year)}
+        return
+    parts = [int(year)] + ([month] if month else []) + ([day] if month and day else [])
+    item["issued"] = {"date-parts": [parts]}
+
+
+def _date_parts_of(value: str) -> dict[str, Any] | None:
+    match = re.match(r"^(\d{4})(?:-(\d{2}))?(?:-(\d{2}))?", value)
+    if not match:
+        return None
+    return {"date-parts": [[int(p) for p in match.groups() if p]]}
+
+
+def _put_identifiers(item: Item, entry: Entry, get: Any) -> None:
+    doi = record.doi_of(entry)
+    _put(item, "DOI", doi)
+    url = str(get("url"))
+    arxiv = record.arxiv_id(entry)
+    if not url and arxiv and record.is_preprint(entry):
+        url = ids.arxiv_abs_url(arxiv)
+    if url and not (doi and ids.normalize_doi(url) == doi):
+        item["URL"] = record.safe_url(url)

@@ -1,0 +1,79 @@
+"""CSL-JSON export: valid against the CSL schema, decoded text, crossref inheritance."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import jsonschema
+import pytest
+
+from dlg_bib.database import open_database
+from dlg_bib.export import Criteria, export
+from tests.conftest import FIXTURES, REPO
+
+SCHEMA = json.loads((FIXTURES / "export" / "csl-data.json").read_text())
+
+
+def items(db_path: Any, **criteria: Any) -> dict[str, dict[str, Any]]:
+    text = export(open_database(db_path), Criteria(**criteria), "csl-json").text
+    data = json.loads(text)
+    jsonschema.validate(data, SCHEMA)
+    return {item["id"]: item for item in data}
+
+
+@pytest.mark.parametrize(
+    "db_path", [FIXTURES / "export" / "db", REPO / "bib"], ids=["fixture", "shipped"]
+)
+def test_whole_database_validates_against_the_csl_schema(db_path: Any) -> None:
+    found = items(db_path)
+    assert found
+    assert all(item["type"] != "document" or "title" in item for item in found.values())
+
+
+def test_types_names_and_text_are_decoded() -> None:
+    found = items(FIXTURES / "export" / "db")
+    pekalska = found["pekalska2006noneuclidean"]
+    assert pekalska["type"] == "paper-conference"
+    assert pekalska["author"][0] == {"family": "Pękalska", "given": "Elżbieta"}
+    assert pekalska["title"] == "Non-Euclidean or Non-metric Measures Can Be Informative"
+    assert (
+        pekalska["container-title"] == "Structural, Syntactic, and Statistical Pattern Recognition"
+    )
+    assert pekalska["issued"] == {"date-parts": [[2006]]}
+    assert found["tikk2003survey"]["type"] == "article-journal"
+    assert found["tikk2003survey"]["issue"] == "2"
+    assert found["wikipedia2021convolution"]["author"] == [{"literal": "Wikipedia contributors"}]
+    assert found["radford2019language"]["type"] == "report"
+    assert found["radford2019language"]["publisher"] == "OpenAI"
+
+
+def test_arxiv_preprint_is_an_article_numbered_by_arxiv() -> None:
+    ruder = items(FIXTURES / "export" / "db")["ruder2016overview"]
+    assert ruder["type"] == "article"
+    assert ruder["number"] == "arXiv:1609.04747"
+    assert ruder["publisher"] == "arXiv"
+    assert ruder["URL"] == "https://arxiv.org/abs/1609.04747"
+
+
+def test_chapter_inherits_from_its_crossref_book() -> None:
+    found = items(FIXTURES / "export" / "db", keys=["goodfellow2016deep-ch5"])
+    chapter = found["goodfellow2016deep-ch5"]
+    assert chapter["type"] == "chapter"
+    assert chapter["container-title"] == "Deep Learning"
+    assert chapter["author"][0] == {"family": "Goodfellow", "given": "Ian"}
+    assert chapter["publisher"] == "MIT Press"
+    assert chapter["chapter-number"] == "5"
+    assert chapter["issued"] == {"date-parts": [[2016]]}
+
+
+def test_web_page_has_site_and_dates() -> None:
+    blog = items(FIXTURES / "export" / "db")["karpathy2015unreasonable"]
+    assert blog["type"] == "webpage"
+    assert blog["container-title"] == "Blog post"
+    assert blog["issued"] == {"date-parts": [[2015, 5]]}
+    assert blog["accessed"] == {"date-parts": [[2021, 11, 10]]}
+
+
+def test_edition_words_become_numbers() -> None:
+    assert items(FIXTURES / "export" / "db")["aliprantis2006infinite"]["edition"] == "3"
