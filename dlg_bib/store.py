@@ -24,6 +24,7 @@ from bibtexparser import model as bpm
 
 from dlg_bib import values
 from dlg_bib.errors import ConcurrentEditError, ParseError
+from dlg_bib.gcpause import collector_paused
 from dlg_bib.model import Entry
 from dlg_bib.syntax import SyntaxProblem, block_problems
 
@@ -60,7 +61,16 @@ class BibFile:
     digest: str
     blocks: list[Block]
     strings: dict[str, str] = field(default_factory=dict)
-    problems: list[SyntaxProblem] = field(default_factory=list)
+    _problems: list[SyntaxProblem] | None = field(default=None, repr=False)
+
+    @property
+    def problems(self) -> list[SyntaxProblem]:
+        """Syntax problems, found on first use: only writers and lint need them."""
+        if self._problems is None:
+            found = [p for b in self.blocks for p in block_problems(b.parsed, b.line)]
+            found.extend(duplicate_key_problems(self.blocks))
+            self._problems = sorted(found, key=lambda p: p.line)
+        return self._problems
 
     @property
     def entries(self) -> list[Entry]:
@@ -91,6 +101,7 @@ def read_text(path: Path) -> tuple[str, str]:
     return text, hashlib.sha256(data).hexdigest()
 
 
+@collector_paused()
 def parse_bib(path: Path, text: str, digest: str = "") -> BibFile:
     """Split `text` into blocks with bibtexparser (no middleware: values stay as written)."""
     library = bibtexparser.parse_string(text, parse_stack=[])  # type: ignore[attr-defined]
@@ -111,15 +122,12 @@ def parse_bib(path: Path, text: str, digest: str = "") -> BibFile:
         block = Block(raw=raw, start=start, line=line, parsed=parsed)
         if isinstance(parsed, bpm.String):
             bib.strings[parsed.key.lower()] = values.resolve(parsed.value, bib.strings)
-        bib.problems.extend(block_problems(parsed, line))
         bib.blocks.append(block)
         pos = start + len(raw)
     for block in bib.blocks:
         parsed = block.parsed
         if isinstance(parsed, bpm.Entry):
             block.entry = _entry_of(parsed, path, block, bib.strings)
-    bib.problems.extend(duplicate_key_problems(bib.blocks))
-    bib.problems.sort(key=lambda p: p.line)
     return bib
 
 
