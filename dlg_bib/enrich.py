@@ -23,34 +23,45 @@ from dlg_bib.ids import normalize_doi
 from dlg_bib.keys import is_valid_key
 from dlg_bib.model import Entry
 from dlg_bib.names import parse_names
+from dlg_bib.openaccess import F_NOTE, F_URL, NONE_KNOWN, OA_FIELDS, FreeCopy
 from dlg_bib.sources.arxiv import ArxivRecord
 from dlg_bib.sources.crossref import CrossrefWork, Person
 from dlg_bib.store import format_entry
 from dlg_bib.text import ascii_fold, latex_to_text
 
-# The order of fields in new entries, and of added fields in diffs.
-FIELD_ORDER = (
+# The order of fields in new entries and in diffs. A field added to an existing entry goes
+# after the last field it follows in this order (the layout of bib/references.bib), so a
+# restored field lands where a person puts it. Unlisted fields stay where they are; dlg-*
+# fields stay last.
+HOUSE_ORDER = (
     "author",
     "editor",
     "title",
     "journal",
     "booktitle",
+    "chapter",
     "howpublished",
     "institution",
     "school",
+    "series",
+    "edition",
+    "publisher",
+    "address",
     "year",
     "month",
     "volume",
     "number",
     "pages",
-    "publisher",
+    "articleno",
     "isbn",
     "doi",
     "eprint",
     "archiveprefix",
     "primaryclass",
     "url",
+    "pdf",
     "abstract",
+    *OA_FIELDS,
 )
 # Fields compared with the sources to report disagreements (abstracts and URLs vary freely).
 COMPARED = ("title", "author", "year", "journal", "booktitle", "volume", "number", "pages", "doi")
@@ -286,6 +297,25 @@ def _people_text(people: tuple[Person, ...]) -> str:
     return ", ".join(p.literal or f"{p.given} {p.family}".strip() for p in people)
 
 
+def record_proposal(source: str, entry_type: str, fields: dict[str, str]) -> Proposal:
+    """A proposal from plain-text fields (dblp's published version): links verbatim, pages
+    with `--`, venue names with their acronyms brace-protected (`({ICLR})`), the rest
+    escaped as plain text."""
+    p = Proposal(source, entry_type)
+    for name, text in fields.items():
+        text = " ".join(text.split())
+        if name in ("doi", "url"):
+            body = verbatim(text)
+        elif name == "pages":
+            body = escape_plain(format_pages(text))
+        elif name in ("journal", "booktitle"):
+            body = protect_case(escape_plain(text))
+        else:
+            body = escape_plain(text)
+        p.put(name, body, text)
+    return p
+
+
 # ---- matching ---------------------------------------------------------------------------------
 
 
@@ -381,7 +411,7 @@ def _author_disagreement(entry: Entry, proposal: Proposal) -> Disagreement | Non
 
 
 def _ordered(names: set[str]) -> list[str]:
-    rank = {name: i for i, name in enumerate(FIELD_ORDER)}
+    rank = {name: i for i, name in enumerate(HOUSE_ORDER)}
     return sorted(names, key=lambda n: (rank.get(n, len(rank)), n))
 
 
@@ -526,9 +556,31 @@ def merged(entry: Entry, change: EntryChange) -> dict[str, str]:
     for c in change.changes:
         if c.new is None:
             fields.pop(c.name, None)
+        elif c.name in fields:
+            fields[c.name] = c.new  # replaced in place
         else:
-            fields[c.name] = c.new
+            fields = _inserted(fields, c.name, c.new)
     return fields
+
+
+def _house_rank(name: str) -> int | None:
+    if name.startswith("dlg-"):
+        return len(HOUSE_ORDER) + 1
+    return HOUSE_ORDER.index(name) if name in HOUSE_ORDER else None
+
+
+def _inserted(fields: dict[str, str], name: str, raw: str) -> dict[str, str]:
+    """`fields` with `name` after the last field that comes before it in HOUSE_ORDER."""
+    rank = _house_rank(name)
+    rank = len(HOUSE_ORDER) if rank is None else rank
+    items = list(fields.items())
+    at = 0
+    for i, (other, _) in enumerate(items):
+        other_rank = _house_rank(other)
+        if other_rank is not None and other_rank <= rank:
+            at = i + 1
+    items.insert(at, (name, raw))
+    return dict(items)
 
 
 def check_fields(key: str, entry_type: str, fields: dict[str, str]) -> list[str]:
@@ -570,3 +622,60 @@ def incomplete(fields: dict[str, str]) -> list[str]:
     if not any(values.resolve(fields.get(n, "{}")).strip() for n in ("author", "editor")):
         missing.append("author")
     return missing
+
+
+# ---- free copies ------------------------------------------------------------------------------
+
+FREE_COPY = "free copy"
+
+
+def wants_free_copy(fields: dict[str, str], overwrite: frozenset[str] = frozenset()) -> bool:
+    """Whether the free copy should be (re)considered: no `oaurl` yet (or named in
+    `overwrite`), and no note of a person's own (the standard "none known" may be replaced)."""
+    if values.resolve(fields.get(F_URL, "{}")).strip() and F_URL not in overwrite:
+        return False
+    note = values.resolve(fields.get(F_NOTE, "{}")).strip()
+    return not note or note == NONE_KNOWN or F_NOTE in overwrite
+
+
+def free_copy_changes(
+    fields: dict[str, str],
+    copy: FreeCopy,
+    *,
+    conclusive: bool = True,
+    overwrite: frozenset[str] = frozenset(),
+) -> list[FieldChange]:
+    """The oa* fields to write for `copy` in an entry with these (merged) fields.
+
+    A written `oaurl` is kept (curated, or found before) unless `--overwrite oaurl`; a note
+    other than the standard one is a person's and is kept too. The standard note is replaced
+    when a copy turns up. "None known" is written only when the search was `conclusive`
+    (no source that should have been asked was unavailable)."""
+    if not wants_free_copy(fields, overwrite):
+        return []
+    proposed = copy.fields()
+    if F_NOTE in proposed and not conclusive:
+        return []
+    source = FREE_COPY
+    if copy.location is not None:
+        source = f"{FREE_COPY}: {copy.location.host_name or copy.location.host}"
+    changes = []
+    for name in OA_FIELDS:
+        text = proposed.get(name, "")
+        new = (
+            values.braced(verbatim(text) if name == F_URL else escape_plain(text)) if text else None
+        )
+        old = fields.get(name)
+        if new != old:
+            changes.append(FieldChange(name, old, new, source))
+    return changes
+
+
+def add_free_copy(entry: Entry, change: EntryChange, extra: list[FieldChange]) -> None:
+    """Add the free-copy changes to an entry's change and check the result again."""
+    if not extra:
+        return
+    change.changes.extend(extra)
+    change.problems = check_fields(
+        entry.key, change.new_type or entry.entry_type, merged(entry, change)
+    )

@@ -10,8 +10,9 @@ For end-to-end enrich tests: point `DLG_BIB_DBLP_SPARQL` at `server.sparql_url` 
   has the query's words, else a result without hits.
 * `GET /rec/<key>.bib` — `rec_<key with / as _>.bib`, else 404.
 
-With `bot_check=True` every route answers the synthetic Anubis page (status 200, HTML):
-dblp unavailable. Requests are counted per route in `hits`.
+With `bot_check=True` every route answers the synthetic Anubis page (status 200, HTML), with
+`throttled=True` the synthetic 429 page without Retry-After: dblp unavailable either way.
+Requests are counted per route in `hits`.
 """
 
 from __future__ import annotations
@@ -92,6 +93,9 @@ class Handler(BaseHTTPRequestHandler):
         if self.server.bot_check:
             page = (FIXTURES / "synthetic_anubis_botcheck_page.html").read_bytes()
             self._send(200, page, "text/html; charset=utf-8")
+        elif self.server.throttled:
+            page = (FIXTURES / "synthetic_429_too_many_requests.html").read_bytes()
+            self._send(429, page, "text/html; charset=utf-8")
         elif parts.path == "/sparql":
             self._send(200, sparql_answer(params.get("query", "")), SPARQL_JSON)
         elif parts.path == "/search/publ/api":
@@ -110,9 +114,10 @@ class Handler(BaseHTTPRequestHandler):
 class DblpStubServer(ThreadingHTTPServer):
     daemon_threads = True
 
-    def __init__(self, *, bot_check: bool = False) -> None:
+    def __init__(self, *, bot_check: bool = False, throttled: bool = False) -> None:
         super().__init__(("127.0.0.1", 0), Handler)
         self.bot_check = bot_check
+        self.throttled = throttled
         self.hits: Counter[str] = Counter()
         self.lock = threading.Lock()
         self._thread = threading.Thread(target=self.serve_forever, daemon=True)

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import re
 import threading
 from pathlib import Path
+
+import responses
 
 from dlg_bib.sources.http import Clock, DiskCache, HttpClient, Mode
 
@@ -58,3 +61,31 @@ def make_client(
     return HttpClient(
         contact=contact, cache=cache, mode=mode, clock=clock or FakeClock(), retries=retries
     )
+
+
+EMPTY_SPARQL = '{"head":{"vars":["pub","t"]},"results":{"bindings":[]}}'
+
+
+def mock_dblp_and_free_copy_sources(rsps: responses.RequestsMock) -> None:
+    """At their default endpoints: dblp knows none of the titles (an empty SPARQL answer),
+    OpenAlex (404 HTML page) and Unpaywall (404 JSON) know none of the DOIs."""
+    rsps.get(
+        re.compile(r"https://sparql\.dblp\.org/sparql.*"),
+        body=EMPTY_SPARQL,
+        content_type="application/sparql-results+json",
+    )
+    rsps.get(
+        re.compile(r"https://api\.openalex\.org/works/.*"),
+        status=404,
+        body=(FIXTURES / "openalex" / OPENALEX_404).read_bytes(),
+        content_type="text/html; charset=utf-8",
+    )
+    rsps.get(
+        re.compile(r"https://api\.unpaywall\.org/v2/.*"),
+        status=404,
+        body=(FIXTURES / "unpaywall" / "synthetic_v2_404_not_in_unpaywall.json").read_bytes(),
+        content_type="application/json",
+    )
+
+
+OPENALEX_404 = "work_404_doi_url_10.1046_j.1365-2699.2003.00795_flask_html_2025-11.html"

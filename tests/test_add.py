@@ -24,6 +24,7 @@ from tests.sources_support import (
     FIXTURES,
     arxiv_body,
     crossref_body,
+    mock_dblp_and_free_copy_sources,
 )
 
 EMPTY_SEARCH = json.dumps({"status": "ok", "message-type": "work-list", "message": {"items": []}})
@@ -73,6 +74,7 @@ def test_non_identifiers_are_refused(text: str) -> None:
 @pytest.fixture
 def mocked() -> Iterator[responses.RequestsMock]:
     with responses.RequestsMock(assert_all_requests_are_fired=False) as rsps:
+        mock_dblp_and_free_copy_sources(rsps)
         rsps.get(
             ARXIV_API,
             body=arxiv_body("new_1605.08386_single.xml"),
@@ -139,9 +141,11 @@ def test_add_arxiv_preprint_with_tags(bib: Path, mocked: responses.RequestsMock)
     assert entry is not None and entry.entry_type == "misc"
     assert entry.get("author") == "Stanley, Caprice and Windisch, Tobias"
     assert entry.get("eprint") == "1605.08386" and entry.get("archiveprefix") == "arXiv"
+    assert entry.get("oaurl") == "https://arxiv.org/pdf/1605.08386"  # its free copy
+    assert (entry.get("oaversion"), entry.get("oahost")) == ("submitted", "arxiv")
     assert entry.topics == ["nlp"]
     assert [(t.date, t.role) for t in entry.sessions] == [("2021-11-12", "prerequisite")]
-    assert "% preprint: no published version found" in result.output
+    assert "% preprint: no match in dblp: dblp has no record of this title" in result.output
 
 
 def test_add_doi_from_a_publisher_url(bib: Path, mocked: responses.RequestsMock) -> None:

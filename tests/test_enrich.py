@@ -27,6 +27,7 @@ from tests.sources_support import (
     FIXTURES,
     arxiv_body,
     crossref_body,
+    mock_dblp_and_free_copy_sources,
 )
 
 
@@ -223,6 +224,7 @@ def _search(request):  # type: ignore[no-untyped-def]
 @pytest.fixture
 def mocked() -> Iterator[responses.RequestsMock]:
     with responses.RequestsMock(assert_all_requests_are_fired=False) as rsps:
+        mock_dblp_and_free_copy_sources(rsps)
         rsps.get(ARXIV_API, body=arxiv_body("new_batch_three.xml"), content_type=ATOM)
         rsps.add_callback("GET", f"{CROSSREF_API}/works", callback=_search)
         for doi, name in [
@@ -267,7 +269,10 @@ def test_enrich_writes_only_changed_entries(bib: Path, mocked: responses.Request
     result = run(bib)
     assert result.exit_code == 0, result.output
     after = blocks(bib)
-    assert after["unknown2021ref5"] == before["unknown2021ref5"]  # placeholder untouched
+    # A placeholder is never sent to the sources; it only gets the free-copy note.
+    assert after["unknown2021ref5"] == before["unknown2021ref5"].replace(
+        "  dlg-placeholder", "  oanote = {no legal free copy known},\n  dlg-placeholder"
+    )
     assert after["#1"] == before["#1"]  # the @string block
     text_after = (bib / "references.bib").read_text()
     assert text_after.startswith(text_before.split("\n", 1)[0])  # the comment line
@@ -282,7 +287,11 @@ def test_enrich_writes_only_changed_entries(bib: Path, mocked: responses.Request
     assert curated.get("pages") == "e33693"
     assert "! year: database '2011', Crossref '2012'" in result.output
     assert "+ booktitle = {Proceedings of the 2018" in result.output
-    assert "vaswani2017attention: arXiv journal_ref" in result.output  # unconfirmed preprint
+    # Unconfirmed: Crossref's hit is a trap, dblp has no such title; the reason is listed.
+    assert (
+        "vaswani2017attention: no match in dblp: dblp has no record of this title "
+        "(arXiv journal_ref 'Advances in Neural Information Processing Systems 30 (NIPS 2017)')"
+    ) in result.output
     assert "published version confirmed via arXiv's doi" in result.output
 
 
@@ -291,7 +300,9 @@ def test_second_run_sends_nothing_and_offline_works(
 ) -> None:
     assert run(bib).exit_code == 0
     sent = len(mocked.calls)
-    assert sent == 5  # 1 arXiv batch + 2 searches + 2 DOIs
+    # 1 arXiv batch + 2 Crossref searches + 2 DOIs + 1 dblp title query (the unconfirmed
+    # preprint) + OpenAlex and Unpaywall for the 3 entries with a Crossref DOI.
+    assert sent == 12
     again = run(bib)
     assert again.exit_code == 0 and "requests sent: none" in again.output
     assert len(mocked.calls) == sent
@@ -426,3 +437,29 @@ def test_a_further_finder_can_confirm_a_published_version() -> None:
     change = enrich.plan(preprint, evidence)
     assert change.new_type == "inproceedings" and change.published_via == "a test finder"
     assert enrich.merged(preprint, change)["booktitle"].startswith("{Advances in Neural")
+
+
+def test_dblp_confirms_what_arxiv_and_crossref_could_not(
+    bib: Path, mocked: responses.RequestsMock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The order of the published-version sources: arXiv's journal_ref alone is not enough,
+    Crossref's search offers a trap (rejected), then dblp (a local stub) confirms."""
+    from tests.dblp_stub_server import DblpStubServer
+
+    monkeypatch.setattr("dlg_bib.sources.http.SystemClock.sleep", lambda self, seconds: None)
+    with DblpStubServer() as server:
+        mocked.add_passthru(server.api_url)
+        monkeypatch.setenv("DLG_BIB_DBLP_SPARQL", server.sparql_url)
+        monkeypatch.setenv("DLG_BIB_DBLP_API", server.api_url)
+        result = run(bib)
+    assert result.exit_code == 0, result.output
+    assert "published version confirmed via dblp (conf/nips/VaswaniSPUJGKP17)" in result.output
+    assert "0 preprints unconfirmed" in result.output
+    vaswani = open_workspace(bib).db.find("vaswani2017attention")
+    assert vaswani is not None and vaswani.entry_type == "inproceedings"
+    assert vaswani.get("booktitle") == "Advances in Neural Information Processing Systems"
+    assert vaswani.get("volume") == "30" and vaswani.get("eprint") == "1706.03762"
+    assert vaswani.get("year") == "2017" and not vaswani.has("doi")
+    peters = open_workspace(bib).db.find("peters2018deep")
+    assert peters is not None and peters.get("doi")  # Crossref's, dblp not needed
+    assert server.hits["/sparql"] == 2  # title range + records, for Vaswani et al. only

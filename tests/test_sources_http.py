@@ -18,6 +18,8 @@ from dlg_bib.sources.http import (
     Response,
     SourcePolicy,
     request_key,
+    scrub_text,
+    scrub_url,
     user_agent,
 )
 from tests.sources_support import FakeClock, make_client
@@ -157,3 +159,50 @@ def test_broken_transfers_are_retried_and_bad_endpoints_are_not() -> None:
     assert make_client(clock=clock).get(policy(clock), URL).body == b"whole"
     with pytest.raises(SourceError, match="cannot send the request"):
         make_client(clock=clock).get(policy(clock), "not-a-url")
+
+
+# ---- per-source retries, the Retry-After cap, credentials ---------------------------------
+
+
+@responses.activate
+def test_a_source_may_forbid_retries() -> None:
+    responses.get(URL, status=429, body="")
+    responses.get(URL, status=200, body="fine")
+    clock = FakeClock()
+    strict = SourcePolicy("test", Pacer(0.0, clock=clock), retries=0)
+    with pytest.raises(SourceError, match=r"HTTP 429.*1 attempts"):
+        make_client(clock=clock, retries=3).get(strict, URL)
+    assert len(responses.calls) == 1 and clock.now == 0.0
+
+
+@responses.activate
+def test_a_retry_after_beyond_the_cap_gives_up_instead_of_sleeping() -> None:
+    responses.get(URL, status=429, body="", headers={"Retry-After": "3600"})
+    responses.get(URL, status=200, body="fine")
+    clock = FakeClock()
+    capped = SourcePolicy("test", Pacer(0.0, clock=clock), max_wait=60.0)
+    with pytest.raises(SourceError, match=r"asked to wait 3600 s \(more than 60 s\)"):
+        make_client(clock=clock).get(capped, URL)
+    assert len(responses.calls) == 1 and clock.now < 60.0
+
+
+def test_credentials_are_scrubbed_from_urls_keys_and_messages() -> None:
+    url = "https://api.openalex.org/works/doi:10.1/x?api_key=SECRET&mailto=a%40b.org"
+    assert scrub_url(url) == "https://api.openalex.org/works/doi:10.1/x?mailto=a%40b.org"
+    assert "SECRET" not in request_key("openalex", URL, {"api_key": "SECRET", "q": "x"})
+    assert request_key("openalex", URL, {"api_key": "SECRET"}) == request_key("openalex", URL)
+    message = "HTTPSConnectionPool: Max retries exceeded with url: /w?api_key=SECRET (Caused…"
+    assert "SECRET" not in scrub_text(message) and "api_key=***" in scrub_text(message)
+
+
+@responses.activate
+def test_the_disk_cache_never_stores_a_credential(tmp_path: Path) -> None:
+    responses.get(URL, body="{}", content_type="application/json")
+    clock = FakeClock()
+    client = make_client(tmp_path, clock=clock)
+    response = client.get(policy(clock), URL, {"api_key": "SECRET"})
+    assert "SECRET" in (responses.calls[0].request.url or "")  # sent, as it must be
+    assert "SECRET" not in response.url
+    client.remember(request_key("test", URL, {"api_key": "SECRET"}), response)
+    stored = [p.read_text() for p in (tmp_path / "cache").rglob("*.json")]
+    assert stored and not any("SECRET" in text for text in stored)

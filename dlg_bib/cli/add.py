@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import click
 
-from dlg_bib import add
+from dlg_bib import add, enrich
 from dlg_bib.cli import AppContext, pass_app
 from dlg_bib.cli._common import dry_run_option
 from dlg_bib.cli.enrich import clean, mode_of
 from dlg_bib.errors import EXIT_FINDINGS, UnknownNameError
 from dlg_bib.model import ROLES, Database, Entry
 from dlg_bib.sources import setup
+from dlg_bib.sources.freecopy import FreeCopyFinder
 
 
 def check_tags(db: Database, session: str, role: str, topic: str) -> add.Tags:
@@ -28,6 +29,15 @@ def check_tags(db: Database, session: str, role: str, topic: str) -> add.Tags:
             hint=f"known topics: {', '.join(t.id for t in db.topics)}",
         )
     return add.Tags(session=session, role=role or "reading", topic=topic)
+
+
+def record_free_copy(entry: Entry, finder: FreeCopyFinder) -> None:
+    """The new entry's free copy (its arXiv PDF at least), as `enrich` records it."""
+    answer = finder.find(entry)
+    extra = enrich.free_copy_changes(entry.fields, answer.copy, conclusive=answer.conclusive)
+    fields = enrich.merged(entry, enrich.EntryChange(entry.key, extra))
+    if extra and not enrich.check_fields(entry.key, entry.entry_type, fields):
+        entry.fields = fields
 
 
 def parse_all(identifiers: tuple[str, ...]) -> list[add.Identifier]:
@@ -65,15 +75,18 @@ def command(
 ) -> None:
     """Add papers by arXiv id or DOI (any common form, or a publisher URL with a DOI).
 
-    Each becomes a complete entry with a house-rule key, enriched from arXiv and Crossref,
-    tagged as asked. A paper already in the database is reported with its key and skipped.
+    Each becomes a complete entry with a house-rule key, enriched from arXiv and Crossref
+    (published version also from dblp), with its free copy (oaurl…), tagged as asked. A
+    paper already in the database is reported with its key and skipped.
     """
     workspace = app.workspace()
     db = workspace.db
     tags = check_tags(db, session, role or "", topic)
     wanted = parse_all(identifiers)
     run = setup.make_run(
-        mode=mode_of(offline, refresh), contact=setup.contact_address(workspace.metadata_path)
+        mode=mode_of(offline, refresh),
+        contact=setup.contact_address(workspace.metadata_path),
+        api_key=setup.openalex_key(workspace.metadata_path),
     )
     taken = {e.key for e in db.entries}
     added: list[Entry] = []
@@ -103,6 +116,7 @@ def command(
             click.echo(f"{identifier}: not added: {'; '.join(new.problems)}", err=True)
             failed += 1
             continue
+        record_free_copy(new.entry, run.free_copy)
         added.append(new.entry)
         click.echo(add.render(new.entry))
         if new.change is not None and new.change.published_via:

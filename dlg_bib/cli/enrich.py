@@ -1,4 +1,6 @@
-"""`dlg-bib enrich`: fill missing fields from arXiv and Crossref, record published versions."""
+"""`dlg-bib enrich`: fill missing fields from arXiv and Crossref, record published versions
+(arXiv, Crossref, then dblp) and the best legal free copy (the entry's arXiv PDF or open
+proceedings page, OpenAlex, Unpaywall)."""
 
 from __future__ import annotations
 
@@ -17,8 +19,13 @@ from dlg_bib.cli._common import dry_run_option
 from dlg_bib.errors import EXIT_FINDINGS, UnknownNameError
 from dlg_bib.model import Entry
 from dlg_bib.sources import setup
+from dlg_bib.sources.freecopy import FreeCopyFinder
 from dlg_bib.sources.http import Mode
-from dlg_bib.sources.resolver import resolve_all
+from dlg_bib.sources.resolver import VENUE_NOT_FOUND, resolve_all
+
+METADATA = "metadata"
+FREE_COPY = "free-copy"
+STEPS = (METADATA, FREE_COPY)
 
 
 def clean(text: str, limit: int = 100) -> str:
@@ -55,8 +62,10 @@ def describe(change: enrich.EntryChange, entry: Entry) -> list[str]:
     if change.published_via:
         lines.append(f"  published version confirmed via {change.published_via}")
     for c in change.changes:
-        if c.new is None:
+        if c.new is None and c.source == "published version":
             lines.append(f"  - {c.name} = {clean(c.old or '')}  (preprint placeholder)")
+        elif c.new is None:
+            lines.append(f"  - {c.name} = {clean(c.old or '')}  [{c.source}]")
         elif c.old is None or not c.old.strip("{} "):
             lines.append(f"  + {c.name} = {clean(c.new)}  [{c.source}]")
         else:
@@ -74,12 +83,17 @@ class Summary:
     changed: list[str] = field(default_factory=list)
     failed: dict[str, str] = field(default_factory=dict)
     unconfirmed: dict[str, str] = field(default_factory=dict)
+    free_copy_unknown: dict[str, str] = field(default_factory=dict)
+    venue_unknown: dict[str, str] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
 
 
 def select_entries(app: AppContext, keys: tuple[str, ...]) -> list[Entry]:
+    """The named entries, or all of them (placeholders too: they get a free-copy note, and
+    are never sent to the metadata sources)."""
     db = app.workspace().db
     if not keys:
-        return [e for e in db.entries if not e.is_placeholder]
+        return list(db.entries)
     chosen = []
     for key in keys:
         entry = db.find(key)
@@ -108,6 +122,14 @@ def select_entries(app: AppContext, keys: tuple[str, ...]) -> list[Entry]:
     help="Ask only these sources (default: all).",
 )
 @click.option(
+    "--only",
+    "steps",
+    multiple=True,
+    type=click.Choice(STEPS),
+    help="Run only this step: metadata (fields and published versions) or free-copy "
+    "(oaurl/oanote; with --offline it needs no network). Default: both.",
+)
+@click.option(
     "--jobs",
     type=click.IntRange(1, 8),
     default=1,
@@ -123,31 +145,44 @@ def command(
     offline: bool,
     refresh: bool,
     use: tuple[str, ...],
+    steps: tuple[str, ...],
     jobs: int,
 ) -> None:
-    """Fill missing fields from arXiv and Crossref and record published versions.
+    """Fill missing fields, record published versions and free copies.
 
-    Never overwrites a filled field unless named in --overwrite; prints what it adds and
-    where the sources disagree with the database; writes only the entries it changed.
-    Answers are cached on disk (a second run sends nothing new). Exit 1 if any entry failed.
+    Metadata comes from arXiv and Crossref; the published version of a preprint from arXiv's
+    doi/journal_ref, Crossref, then dblp (venues without DOIs: NeurIPS, ICLR, PMLR); the free
+    copy (oaurl, oaversion, oalicense, oahost, or oanote when none is known) from the entry's
+    arXiv id or open proceedings link, then OpenAlex and Unpaywall. Never overwrites a filled
+    field unless named in --overwrite; prints what it adds and where the sources disagree;
+    writes only the entries it changed. Answers are cached on disk. A source that is down
+    (dblp's bot check, a spent OpenAlex budget) is reported once and is not a failure. Exit 1
+    if any entry failed.
     """
     mode = mode_of(offline, refresh)
     workspace = app.workspace()
     entries = select_entries(app, keys)
+    chosen = steps or STEPS
     run = setup.make_run(
         mode=mode,
         contact=setup.contact_address(workspace.metadata_path),
         use=use or setup.ALL_SOURCES,
         workers=jobs,
+        api_key=setup.openalex_key(workspace.metadata_path),
     )
-    with progress(len(entries), "enrich") as bar:
+    asked = [e for e in entries if not e.is_placeholder] if METADATA in chosen else []
+    with progress(len(asked), "enrich") as bar:
         evidence = resolve_all(
             run.resolver,
-            entries,
+            asked,
             workers=jobs,
             on_done=(lambda _e: bar.update(1)) if bar is not None else None,
         )
-    summary, to_write = apply_all(entries, evidence, split_fields(overwrite))
+    for entry in entries:
+        evidence.setdefault(entry.key, enrich.Evidence(entry.key))
+    free_copy = run.free_copy if FREE_COPY in chosen else None
+    summary, to_write = apply_all(entries, evidence, split_fields(overwrite), free_copy)
+    summary.notes = run.notes()
     if to_write and not dry_run:
         workspace.save(to_write)
     print_summary(summary, dry_run, run.client.requests)
@@ -155,16 +190,45 @@ def command(
         raise click.exceptions.Exit(EXIT_FINDINGS)
 
 
+def free_copy_of(
+    entry: Entry,
+    change: enrich.EntryChange,
+    finder: FreeCopyFinder,
+    overwrite: frozenset[str],
+    summary: Summary,
+) -> None:
+    """Add the free-copy fields to the entry's change (judged on the merged entry)."""
+    fields = enrich.merged(entry, change)
+    if not enrich.wants_free_copy(fields, overwrite):
+        return  # a free copy is recorded already (or a person's note): nothing to ask
+    merged = Entry(entry.key, change.new_type or entry.entry_type, fields)
+    answer = finder.find(merged)
+    extra = enrich.free_copy_changes(
+        fields, answer.copy, conclusive=answer.conclusive, overwrite=overwrite
+    )
+    enrich.add_free_copy(entry, change, extra)
+    if not answer.conclusive and not merged.get("oaurl").strip():
+        summary.free_copy_unknown[entry.key] = "; ".join(answer.unavailable)
+
+
 def apply_all(
-    entries: list[Entry], evidence: dict[str, enrich.Evidence], overwrite: frozenset[str]
+    entries: list[Entry],
+    evidence: dict[str, enrich.Evidence],
+    overwrite: frozenset[str],
+    free_copy: FreeCopyFinder | None = None,
 ) -> tuple[Summary, list[Entry]]:
     summary = Summary(checked=len(entries))
     to_write = []
     for entry in entries:
         found = evidence[entry.key]
         change = enrich.plan(entry, found, overwrite)
+        if free_copy is not None:
+            free_copy_of(entry, change, free_copy, overwrite, summary)
         if found.unconfirmed:
             summary.unconfirmed[entry.key] = found.unconfirmed
+        for note in found.notes:
+            if note.startswith(VENUE_NOT_FOUND):
+                summary.venue_unknown[entry.key] = note.removeprefix(VENUE_NOT_FOUND)
         if found.failures:
             summary.failed[entry.key] = "; ".join(found.failures)
         if change.changed or change.disagreements:
@@ -194,7 +258,19 @@ def print_summary(summary: Summary, dry_run: bool, requests: dict[str, int]) -> 
         click.echo("failed:")
         for key, message in sorted(summary.failed.items()):
             click.echo(f"  {key}: {clean(message, 200)}")
+    if summary.notes:
+        click.echo("sources unavailable in this run (not failures):")
+        for note in summary.notes:
+            click.echo(f"  {clean(note, 200)}")
     if summary.unconfirmed:
         click.echo("preprints without a confirmed published version:")
         for key, reason in sorted(summary.unconfirmed.items()):
+            click.echo(f"  {key}: {clean(reason, 200)}")
+    if summary.venue_unknown:
+        click.echo("papers without a venue that dblp could not supply:")
+        for key, reason in sorted(summary.venue_unknown.items()):
+            click.echo(f"  {key}: {clean(reason, 200)}")
+    if summary.free_copy_unknown:
+        click.echo("free copy not decided (a source was unavailable; nothing written):")
+        for key, reason in sorted(summary.free_copy_unknown.items()):
             click.echo(f"  {key}: {clean(reason, 200)}")

@@ -424,7 +424,10 @@ class DblpSource:
         self.sparql = sparql or sparql_url()
         self.api = (api or api_url()).rstrip("/")
         self.policy = SourcePolicy(
-            NAME, Pacer(max(MIN_INTERVAL, interval), 1, clock=client.clock), min_backoff=2.0
+            NAME,
+            Pacer(max(MIN_INTERVAL, interval), 1, clock=client.clock),
+            min_backoff=2.0,
+            retries=0,  # 429 (with or without Retry-After) or 5xx: unavailable for this run
         )
         self.down: dict[str, str] = {}  # channel -> reason, for the rest of the run
 

@@ -13,6 +13,7 @@ import hashlib
 import json
 import os
 import random
+import re
 import threading
 import time
 from collections import Counter
@@ -21,7 +22,7 @@ from dataclasses import dataclass, field
 from enum import Enum
 from pathlib import Path
 from typing import Protocol
-from urllib.parse import urlencode
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import requests
 
@@ -31,6 +32,11 @@ from dlg_bib.errors import SourceError
 PROJECT_URL = "https://github.com/dr-aheydari/DeepLearningGroup"
 DEFAULT_TIMEOUT = 30.0
 DEFAULT_RETRIES = 3
+# The longest Retry-After a source may ask for: beyond it the run gives up on the request
+# (reported as unavailable) instead of sleeping for minutes or hours.
+DEFAULT_MAX_WAIT = 60.0
+# Query parameters that carry credentials (OpenAlex's api_key): never stored, never shown.
+SECRET_PARAMS = frozenset({"api_key", "apikey", "api-key", "key", "token", "access_token"})
 # Cached answers older than this are fetched again (arXiv adds DOIs, Crossref adds relations).
 DEFAULT_MAX_AGE = 30 * 24 * 3600.0
 # Headers worth keeping (in the cache and for callers); everything else is dropped.
@@ -143,6 +149,31 @@ class SourcePolicy:
     pacer: Pacer
     min_backoff: float = 1.0
     adapt: Callable[[Pacer, Mapping[str, str]], None] | None = None
+    # None: the client's retries. dblp and OpenAlex use 0: a throttle means "unavailable".
+    retries: int | None = None
+    max_wait: float = DEFAULT_MAX_WAIT
+
+
+def scrub_url(url: str) -> str:
+    """`url` without credential parameters (`api_key=…`): safe to store, log or show."""
+    parts = urlsplit(url)
+    if not parts.query:
+        return url
+    pairs = parse_qsl(parts.query, keep_blank_values=True)
+    kept = [(k, v) for k, v in pairs if k.lower() not in SECRET_PARAMS]
+    if len(kept) == len(pairs):
+        return url
+    return urlunsplit(parts._replace(query=urlencode(kept)))
+
+
+_SECRET_IN_TEXT = re.compile(
+    r"(?i)\b(" + "|".join(re.escape(name) for name in sorted(SECRET_PARAMS)) + r")=[^&\s'\"]+"
+)
+
+
+def scrub_text(text: str) -> str:
+    """A message that may quote a URL, with credential values replaced by `***`."""
+    return _SECRET_IN_TEXT.sub(r"\1=***", text)
 
 
 class DiskCache:
@@ -180,7 +211,7 @@ class DiskCache:
             "key": key,
             "stored": time.time(),
             "status": response.status,
-            "url": response.url,
+            "url": scrub_url(response.url),
             "headers": dict(response.headers),
             "body": base64.b64encode(response.body).decode("ascii"),
         }
@@ -198,7 +229,9 @@ def user_agent(contact: str | None) -> str:
 
 
 def request_key(source: str, url: str, params: Mapping[str, str] | None = None) -> str:
-    query = urlencode(sorted((params or {}).items()))
+    """The cache key of a request; credential parameters are left out."""
+    kept = {k: v for k, v in (params or {}).items() if k.lower() not in SECRET_PARAMS}
+    query = urlencode(sorted(kept.items()))
     return f"{source}:{url}?{query}" if query else f"{source}:{url}"
 
 
@@ -272,8 +305,9 @@ class HttpClient:
         raises SourceError when transient failures outlast the retries. `what` names the
         request for people (`DOI 10.1145/3457607`) in the offline message."""
         self.ensure_online(policy.name, what or url)
+        retries = self.retries if policy.retries is None else max(0, policy.retries)
         problem = "no answer"
-        for attempt in range(self.retries + 1):
+        for attempt in range(retries + 1):
             wait: float | None = None
             policy.pacer.acquire()
             try:
@@ -290,8 +324,9 @@ class HttpClient:
             except requests.RequestException as exc:
                 # A bad endpoint (no scheme, invalid URL, redirect loop): retrying cannot help.
                 raise SourceError(
-                    f"{policy.name}: cannot send the request ({type(exc).__name__}: {exc})",
-                    where=url,
+                    f"{policy.name}: cannot send the request "
+                    f"({type(exc).__name__}: {scrub_text(str(exc))})",
+                    where=scrub_url(url),
                     hint="check the DLG_BIB_*_API endpoint settings",
                 ) from exc
             else:
@@ -304,11 +339,18 @@ class HttpClient:
                 wait = _retry_after(response.headers)
             finally:
                 policy.pacer.release()
-            if attempt < self.retries:
+            if wait is not None and wait > policy.max_wait:
+                raise SourceError(
+                    f"{policy.name}: {problem}, asked to wait {wait:g} s "
+                    f"(more than {policy.max_wait:g} s): given up for now",
+                    where=scrub_url(url),
+                    hint="try again later (cached answers are kept)",
+                )
+            if attempt < retries:
                 policy.pacer.hold_off(self._backoff(policy, attempt, wait))
         raise SourceError(
-            f"{policy.name}: {problem} (gave up after {self.retries + 1} attempts)",
-            where=url,
+            f"{policy.name}: {problem} (gave up after {retries + 1} attempts)",
+            where=scrub_url(url),
             hint="the service may be overloaded; try again later (cached answers are kept)",
         )
 
@@ -325,7 +367,9 @@ class HttpClient:
             url, params=dict(params or {}), headers=dict(headers or {}), timeout=self.timeout
         )
         kept = {name: raw.headers[name] for name in KEPT_HEADERS if name in raw.headers}
-        return Response(status=raw.status_code, body=raw.content, headers=kept, url=raw.url)
+        return Response(
+            status=raw.status_code, body=raw.content, headers=kept, url=scrub_url(raw.url)
+        )
 
     @staticmethod
     def _retry_reason(response: Response, retry_check: RetryCheck | None) -> str | None:

@@ -27,7 +27,7 @@ from dlg_bib.openaccess import (
     host_kind,
     version_name,
 )
-from dlg_bib.sources.http import HttpClient, Pacer, SourcePolicy, request_key
+from dlg_bib.sources.http import HttpClient, Mode, Pacer, SourcePolicy, request_key
 
 NAME = "openalex"
 DEFAULT_API = "https://api.openalex.org"
@@ -43,6 +43,7 @@ class OpenAlexResult:
 
     work: OaWork | None = None
     unavailable: str = ""
+    offline_miss: bool = False  # --offline and not in the cache: not asked, not "down"
 
 
 def api_url() -> str:
@@ -121,7 +122,10 @@ class OpenAlexSource:
         self.client = client
         self.url = url or api_url()
         self._api_key = api_key if api_key is not None else os.environ.get(KEY_ENV, "")
-        self.policy = SourcePolicy(NAME, Pacer(INTERVAL, 1, clock=client.clock), min_backoff=2.0)
+        # No retries: 429 means the daily budget is spent, and it stays spent for this run.
+        self.policy = SourcePolicy(
+            NAME, Pacer(INTERVAL, 1, clock=client.clock), min_backoff=2.0, retries=0
+        )
         self.down = ""  # why OpenAlex is given up for this run
 
     def __repr__(self) -> str:  # never show the key
@@ -138,6 +142,8 @@ class OpenAlexSource:
         url = f"{self.url}/works/doi:{quote(doi.strip(), safe='/():;')}"
         key = request_key(NAME, url)  # without the api key
         response = self.client.cached(key)
+        if response is None and self.client.mode is Mode.OFFLINE:
+            return OpenAlexResult(unavailable="not in the cache (--offline)", offline_miss=True)
         if response is None:
             params = {"api_key": self._api_key} if self._api_key else {}
             try:

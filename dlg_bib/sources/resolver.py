@@ -2,8 +2,10 @@
 
 No HTTP of its own (that is in the source modules) and no merge policy (that is `enrich`): it
 gathers `enrich.Evidence` per entry. The published version of a preprint is looked for, in
-order, through the entry's own DOI, arXiv's `doi`, Crossref relations (`is-preprint-of`) and
-a strict Crossref search; a finder for dblp or OpenAlex can be appended to `finders` later.
+order, through the entry's own DOI, arXiv's `doi`, Crossref relations (`is-preprint-of`), a
+strict Crossref search and then dblp (`DblpFinder`), which also knows the venues without
+DOIs (NeurIPS, ICLR, PMLR). Conference papers and articles written without any venue and
+without a DOI (AlexNet as `@inproceedings` with only its title) are looked up in dblp too.
 """
 
 from __future__ import annotations
@@ -15,10 +17,17 @@ from typing import Protocol
 from dlg_bib import enrich, normalize
 from dlg_bib.enrich import Evidence, Proposal
 from dlg_bib.errors import SourceError
+from dlg_bib.matching import Person, entry_people, year_of
 from dlg_bib.model import Entry
+from dlg_bib.published import UNAVAILABLE, Preprint, arxiv_year
+from dlg_bib.sources import dblp
 from dlg_bib.sources.arxiv import ArxivRecord, ArxivSource
 from dlg_bib.sources.crossref import CrossrefSource, CrossrefWork
 from dlg_bib.text import latex_to_text
+
+# Entry types whose venue (journal/booktitle) dblp can fill when it is missing.
+VENUE_TYPES = frozenset({"inproceedings", "conference", "article", "incollection"})
+VENUE_NOT_FOUND = "venue not found: "
 
 
 @dataclass(frozen=True)
@@ -29,6 +38,19 @@ class Query:
     families: list[str]
     year: str
     arxiv_id: str = ""
+    people: tuple[Person, ...] = ()  # the authors in order (folded), for dblp's check
+    years: tuple[int, ...] = ()  # the entry's year and the arXiv id's year, where known
+
+
+@dataclass(frozen=True)
+class Finding:
+    """What a finder concluded: the published version (a Crossref work or a Proposal), or
+    why there is none (`unconfirmed`: "no match: …", "ambiguous match: …", "source
+    unavailable: …")."""
+
+    found: CrossrefWork | Proposal | None = None
+    via: str = ""
+    unconfirmed: str = ""
 
 
 class PublishedVersionFinder(Protocol):
@@ -40,6 +62,34 @@ class PublishedVersionFinder(Protocol):
     name: str
 
     def find(self, query: Query) -> CrossrefWork | Proposal | None: ...
+
+
+class DblpFinder:
+    """dblp as the third source of published versions (after arXiv and Crossref)."""
+
+    name = "dblp"
+
+    def __init__(self, source: dblp.DblpSource):
+        self.source = source
+
+    def find(self, query: Query) -> Proposal | None:
+        found = self.look(query).found
+        return found if isinstance(found, Proposal) else None
+
+    def look(self, query: Query) -> Finding:
+        preprint = Preprint(
+            title=query.title, authors=query.people, years=query.years, arxiv_id=query.arxiv_id
+        )
+        decision = dblp.published_version(self.source, preprint)
+        if decision.confirmed:
+            proposal = enrich.record_proposal(
+                "dblp (published version)", decision.entry_type, decision.fields
+            )
+            return Finding(proposal, via=f"dblp ({decision.reason})")
+        if decision.status == UNAVAILABLE:
+            # The long reason is reported once for the run (`DblpSource.notes`).
+            return Finding(unconfirmed=f"{UNAVAILABLE}: dblp")
+        return Finding(unconfirmed=f"{decision.status} in dblp: {decision.reason}")
 
 
 class CrossrefSearchFinder:
@@ -73,7 +123,34 @@ def query_of(entry: Entry, record: ArxivRecord | None) -> Query:
     if not families and record is not None:
         families = [enrich.comparable(a.split()[-1]) for a in record.authors if a.split()]
     year = entry.get("year") or (record.year if record else "")
-    return Query(title, families, year, record.arxiv_id if record else "")
+    people = entry_people(entry.get("author")) if entry.has("author") else []
+    if not people and record is not None:
+        people = entry_people(" and ".join(record.authors))
+    found = normalize.entry_arxiv_id(entry)
+    arxiv_id = record.arxiv_id if record else (found[0] if found else "")
+    years = {year_of(entry.get("year")), arxiv_year(arxiv_id)}
+    if record is not None:
+        years.add(year_of(record.year))
+    return Query(
+        title,
+        families,
+        year,
+        arxiv_id,
+        tuple(people),
+        tuple(sorted(y for y in years if y is not None)),
+    )
+
+
+def needs_venue(entry: Entry) -> bool:
+    """A paper written as published (`@inproceedings`, `@article`) with neither a venue nor
+    a DOI nor an arXiv id: dblp may know where it appeared."""
+    return (
+        entry.entry_type.lower() in VENUE_TYPES
+        and not normalize.has_real_venue(entry)
+        and normalize.entry_doi(entry) is None
+        and normalize.entry_arxiv_id(entry) is None
+        and bool(entry.get("title").strip())
+    )
 
 
 class Resolver:
@@ -82,6 +159,7 @@ class Resolver:
         arxiv: ArxivSource | None,
         crossref: CrossrefSource | None,
         finders: list[PublishedVersionFinder] | None = None,
+        venue_finders: list[PublishedVersionFinder] | None = None,
     ):
         self.arxiv = arxiv
         self.crossref = crossref
@@ -90,6 +168,8 @@ class Resolver:
             if finders is not None
             else ([CrossrefSearchFinder(crossref)] if crossref is not None else [])
         )
+        # Asked for entries that need a venue (`needs_venue`), after a Crossref search.
+        self.venue_finders: list[PublishedVersionFinder] = venue_finders or []
         self.arxiv_records: dict[str, ArxivRecord] = {}
         self.arxiv_problems: dict[str, str] = {}
         self._arxiv_asked: set[str] = set()
@@ -147,28 +227,41 @@ class Resolver:
             work = self._work(arxiv_doi, evidence)
             if work is not None:
                 self._published_from(work, evidence, "arXiv's doi", True)
+        reasons: list[str] = []
         if preprint and evidence.published is None:
-            self._find_published(query_of(entry, record), evidence)
+            reasons = self._find_published(query_of(entry, record), evidence, self.finders)
         if not preprint and doi is None and evidence.work is None and self.crossref is not None:
             # An entry without a DOI: look it up, accepting only a strict match.
             found = find_by_search(self.crossref, query_of(entry, record), published_only=False)
             if found is not None and found.type != "posted-content":
                 evidence.work = found
+        if not preprint and evidence.work is None and needs_venue(entry):
+            missing = self._find_published(query_of(entry, record), evidence, self.venue_finders)
+            if missing and self.venue_finders:
+                evidence.notes.append(VENUE_NOT_FOUND + "; ".join(missing))
         confirmed = evidence.published is not None or evidence.published_proposal is not None
         if preprint and not confirmed and (self.crossref is not None or self.finders):
-            evidence.unconfirmed = _unconfirmed_reason(record)
+            evidence.unconfirmed = _unconfirmed_reason(record, reasons)
 
-    def _find_published(self, query: Query, evidence: Evidence) -> None:
-        for finder in self.finders:
-            found = finder.find(query)
-            if found is None:
+    def _find_published(
+        self, query: Query, evidence: Evidence, finders: list[PublishedVersionFinder]
+    ) -> list[str]:
+        """Ask the finders in order until one confirms; the reasons of those that did not."""
+        reasons = []
+        for finder in finders:
+            look = getattr(finder, "look", None)
+            finding = look(query) if callable(look) else Finding(finder.find(query), finder.name)
+            if not isinstance(finding, Finding) or finding.found is None:
+                if isinstance(finding, Finding) and finding.unconfirmed:
+                    reasons.append(finding.unconfirmed)
                 continue
-            if isinstance(found, Proposal):
-                evidence.published_proposal = found
+            if isinstance(finding.found, Proposal):
+                evidence.published_proposal = finding.found
             else:
-                evidence.published = found
-            evidence.published_via = finder.name
-            return
+                evidence.published = finding.found
+            evidence.published_via = finding.via or finder.name
+            return []
+        return reasons
 
     @property
     def crossref_source(self) -> CrossrefSource:
@@ -197,10 +290,15 @@ class Resolver:
                 return
 
 
-def _unconfirmed_reason(record: ArxivRecord | None) -> str:
-    if record is not None and record.journal_ref:
-        return f"arXiv journal_ref {record.journal_ref!r}, but no DOI confirms it"
-    return "no published version found"
+def _unconfirmed_reason(record: ArxivRecord | None, reasons: list[str]) -> str:
+    """`no match: …`, `ambiguous match: …` or `source unavailable: …` for the summary."""
+    journal_ref = record.journal_ref if record is not None else ""
+    if reasons:
+        reason = "; ".join(reasons)
+        return f"{reason} (arXiv journal_ref {journal_ref!r})" if journal_ref else reason
+    if journal_ref:
+        return f"no match: arXiv journal_ref {journal_ref!r}, but no DOI confirms it"
+    return "no match: no published version found"
 
 
 ProgressCallback = Callable[[Entry], None]

@@ -20,7 +20,7 @@ from urllib.parse import quote
 from dlg_bib import normalize
 from dlg_bib.errors import SourceError
 from dlg_bib.openaccess import PUBLISHER, REPOSITORY, OaLocation, OaWork, host_kind, version_name
-from dlg_bib.sources.http import HttpClient, Pacer, SourcePolicy, request_key
+from dlg_bib.sources.http import HttpClient, Mode, Pacer, SourcePolicy, request_key
 
 NAME = "unpaywall"
 DEFAULT_API = "https://api.unpaywall.org"
@@ -35,6 +35,7 @@ class UnpaywallResult:
 
     work: OaWork | None = None
     unavailable: str = ""
+    offline_miss: bool = False  # --offline and not in the cache: not asked, not "down"
 
 
 def api_url() -> str:
@@ -104,6 +105,8 @@ class UnpaywallSource:
         params = {"email": self.email}
         key = request_key(NAME, url, params)
         response = self.client.cached(key)
+        if response is None and self.client.mode is Mode.OFFLINE:
+            return UnpaywallResult(unavailable="not in the cache (--offline)", offline_miss=True)
         if response is None:
             try:
                 response = self.client.get(self.policy, url, params, what=f"DOI {doi}")
