@@ -46,7 +46,7 @@ add: $(STAMP)
 	$(DLG) add $(ID)
 
 check-links: $(STAMP)
-	$(DLG) check-links
+	$(DLG) check-links --readme README.md
 
 export: $(STAMP)
 	$(DLG) export

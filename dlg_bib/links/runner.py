@@ -1,0 +1,70 @@
+"""One link-check run: collect, reuse fresh cached results, check the rest, suggest."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from dlg_bib.links.cache import LinkCache
+from dlg_bib.links.check import Checker, CheckOptions, LinkResult
+from dlg_bib.links.extract import Link, collect_links
+from dlg_bib.links.report import Finding, findings
+from dlg_bib.links.suggest import ArchiveLookups, needs_archive, suggest
+from dlg_bib.links.suggest import wayback_api as default_wayback_api
+from dlg_bib.model import Database
+
+
+def check_links(
+    links: list[Link],
+    db: Database,
+    options: CheckOptions,
+    cache: LinkCache | None = None,
+    on_result: Callable[[LinkResult], None] | None = None,
+    wayback_api: str | None = None,
+    refresh: bool = False,
+) -> list[Finding]:
+    """Check `links`; fresh cached results are reused unless `refresh` (they are still
+    written back, so a forced run refreshes the cache)."""
+    results: dict[str, LinkResult] = {}
+    todo: list[str] = []
+    for link in links:
+        cached = cache.fresh(link.url) if cache and not refresh else None
+        if cached is not None:
+            results[link.url] = cached
+            if on_result:
+                on_result(cached)
+        else:
+            todo.append(link.url)
+    checker = Checker(options)
+    archive = ArchiveLookups(wayback_api or default_wayback_api(), options, checker.gate)
+    by_url = {link.url: link for link in links}
+
+    def done(result: LinkResult) -> None:
+        # Start the archive lookup of a dead link at once instead of after all checks.
+        link = by_url.get(result.url)
+        if result.verdict == "dead" and link is not None and needs_archive(link, db):
+            archive.submit(link.url)
+        if on_result:
+            on_result(result)
+
+    try:
+        results.update(checker.check_all(todo, done))
+        if cache is not None:
+            cache.store(results.values())
+            cache.save()
+        suggestions = suggest(links, results, db, options, archive=archive)
+    finally:
+        archive.close()
+    return findings(links, results, suggestions)
+
+
+def check_database(
+    db: Database,
+    readme: Path | None,
+    options: CheckOptions,
+    cache: LinkCache | None = None,
+    on_result: Callable[[LinkResult], None] | None = None,
+    refresh: bool = False,
+) -> list[Finding]:
+    links = collect_links(db, readme)
+    return check_links(links, db, options, cache, on_result, refresh=refresh)

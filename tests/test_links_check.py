@@ -1,0 +1,256 @@
+"""The checker against a real threaded HTTP server on 127.0.0.1 (tests/links_server.py)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from dlg_bib.links.check import Checker, CheckOptions, LinkResult, check_urls
+from dlg_bib.links.policy import HostRule
+from tests.links_server import GarbageServer, LinkServer, closed_port, serving
+
+# Small timeouts and backoffs keep the suite fast; the behaviour is the same as with defaults.
+FAST = CheckOptions(timeout=0.3, backoff=0.01, concurrency=8, per_host=4, max_retry_after=5)
+
+
+@pytest.fixture
+def server() -> Iterator[LinkServer]:
+    # One server per test: counters and "nth request" behaviours start from zero.
+    with serving() as srv:
+        yield srv
+
+
+def check(url: str, options: CheckOptions = FAST) -> LinkResult:
+    return check_urls([url], options)[url]
+
+
+@pytest.mark.parametrize(
+    ("path", "verdict", "status"),
+    [
+        ("/ok", "ok", 200),
+        ("/status/404", "dead", 404),
+        ("/status/410", "dead", 410),
+        ("/status/401", "blocked", 401),
+        ("/status/403", "blocked", 403),
+        ("/status/999", "blocked", 999),
+        ("/status/451", "blocked", 451),
+        ("/status/500", "error", 500),
+        ("/status/400", "error", 400),
+        ("/perm", "redirected", 200),
+        ("/slow?s=1", "timeout", None),
+    ],
+)
+def test_every_verdict_from_status_or_silence(
+    server: LinkServer, path: str, verdict: str, status: int | None
+) -> None:
+    result = check(server.url(path))
+    assert (result.verdict, result.status) == (verdict, status)
+
+
+def test_dead_is_confirmed_with_get_after_head(server: LinkServer) -> None:
+    result = check(server.url("/status/404"))
+    assert result.verdict == "dead"
+    assert server.counters.methods["/status/404"] == ["HEAD", "GET"]
+
+
+def test_head_refused_endpoint_is_ok_through_get_and_the_host_is_remembered(
+    server: LinkServer,
+) -> None:
+    checker = Checker(FAST)
+    first = checker.check(server.url("/head-refused"))
+    second = checker.check(server.url("/ok"))
+    assert first.verdict == "ok" and first.requests == 2
+    assert server.counters.methods["/head-refused"] == ["HEAD", "GET"]
+    # HEAD proved unreliable on this host: the next link goes straight to GET.
+    assert second.verdict == "ok"
+    assert server.counters.methods["/ok"] == ["GET"]
+
+
+def test_cdn_that_answers_head_with_404_is_not_dead(server: LinkServer) -> None:
+    assert check(server.url("/head-404")).verdict == "ok"
+
+
+def test_permanent_redirect_reports_the_new_url(server: LinkServer) -> None:
+    result = check(server.url("/perm-chain"))
+    assert result.verdict == "redirected"
+    assert result.redirect_to == server.url("/ok")
+    assert result.final_url == server.url("/ok")
+    assert result.requests == 3
+
+
+def test_new_url_is_where_the_permanent_hops_end(server: LinkServer) -> None:
+    # 301 to /temp, which answers 302: the stored link should become /temp, not /ok.
+    result = check(server.url("/perm-then-temp"))
+    assert result.verdict == "redirected"
+    assert result.redirect_to == server.url("/temp")
+    assert result.final_url == server.url("/ok")
+
+
+def test_temporary_redirect_chain_is_ok_and_not_reported_as_moved(server: LinkServer) -> None:
+    result = check(server.url("/chain/4"))
+    assert result.verdict == "ok"
+    assert result.redirect_to is None
+    assert result.final_url == server.url("/ok")
+    assert server.counters.hits["/chain/0"] == 1
+
+
+def test_permanent_redirect_to_a_dead_page_is_dead(server: LinkServer) -> None:
+    result = check(server.url("/perm-dead"))
+    assert result.verdict == "dead"
+    assert result.final_url == server.url("/status/404")
+
+
+def test_redirect_loop_is_detected(server: LinkServer) -> None:
+    result = check(server.url("/loop-a"))
+    assert result.verdict == "error"
+    assert "redirect loop" in result.detail
+    assert server.counters.hits["/loop-a"] == 1 and server.counters.hits["/loop-b"] == 1
+
+
+def test_hop_limit(server: LinkServer) -> None:
+    result = check(server.url("/chain/30"), CheckOptions(timeout=0.3, max_hops=5))
+    assert result.verdict == "error"
+    assert "more than 5 redirects" in result.detail
+    assert result.requests == 6
+
+
+def test_cookie_setting_self_redirect_is_not_a_loop(server: LinkServer) -> None:
+    assert check(server.url("/cookie")).verdict == "ok"
+
+
+def test_429_with_retry_after_waits_then_succeeds(server: LinkServer) -> None:
+    result = check(server.url("/rate-retry-after"))
+    assert (result.verdict, result.attempts) == ("ok", 2)
+    first, second = server.counters.times["/rate-retry-after"]
+    assert second - first >= 0.9  # Retry-After: 1 was honoured
+
+
+def test_429_without_retry_after_backs_off_and_retries(server: LinkServer) -> None:
+    result = check(server.url("/rate-no-header"))
+    assert (result.verdict, result.attempts) == ("ok", 3)
+    assert server.counters.hits["/rate-no-header"] == 3
+
+
+def test_429_forever_gives_up_after_bounded_attempts(server: LinkServer) -> None:
+    result = check(server.url("/rate-forever"))
+    assert (result.verdict, result.status, result.attempts) == ("error", 429, 3)
+    assert server.counters.hits["/rate-forever"] == 3
+
+
+def test_retry_after_beyond_the_bound_is_not_waited_for(server: LinkServer) -> None:
+    result = check(server.url("/rate-long"))
+    assert (result.verdict, result.status) == ("error", 429)
+    assert "Retry-After 3600" in result.detail
+    assert server.counters.hits["/rate-long"] == 1
+
+
+def test_503_flapping_then_recovering_is_ok(server: LinkServer) -> None:
+    result = check(server.url("/flap"))
+    assert (result.verdict, result.attempts) == ("ok", 3)
+    assert server.counters.hits["/flap"] == 3
+
+
+def test_bot_challenge_is_blocked_without_retries(server: LinkServer) -> None:
+    result = check(server.url("/challenge"))
+    assert (result.verdict, result.status) == ("blocked", 503)
+    assert server.counters.hits["/challenge"] == 1  # no retries, no GET fallback
+
+
+def test_endpoint_that_never_answers_head_is_checked_with_get(server: LinkServer) -> None:
+    result = check(server.url("/head-hang"))
+    assert (result.verdict, result.attempts) == ("ok", 2)
+    assert server.counters.methods["/head-hang"] == ["HEAD", "GET"]
+
+
+def test_slow_answer_within_the_timeout_is_ok(server: LinkServer) -> None:
+    assert check(server.url("/slow?s=0.05")).verdict == "ok"
+
+
+def test_hanging_endpoint_is_retried_a_bounded_number_of_times(server: LinkServer) -> None:
+    result = check(server.url("/hang"))
+    assert (result.verdict, result.attempts) == ("timeout", 3)
+    assert server.counters.methods["/hang"] == ["HEAD", "GET", "GET"]
+
+
+def test_per_host_cap_holds_on_the_server_side(server: LinkServer) -> None:
+    urls = [
+        server.url(f"/delay?s=0.1&i={i}", h) for i in range(10) for h in ("127.0.0.1", "localhost")
+    ]
+    options = CheckOptions(timeout=2, concurrency=8, per_host=2)
+    results = check_urls(urls, options)
+    assert {r.verdict for r in results.values()} == {"ok"}
+    port = server.server_address[1]
+    assert server.counters.peak[f"127.0.0.1:{port}"] == 2
+    assert server.counters.peak[f"localhost:{port}"] == 2
+
+
+def test_host_rule_is_stricter_than_per_host(server: LinkServer) -> None:
+    urls = [server.url(f"/delay?s=0.05&i={i}", "localhost") for i in range(6)]
+    rules = {"localhost": HostRule(1, 0.0)}
+    options = CheckOptions(timeout=2, concurrency=4, per_host=4, host_rules=rules)
+    assert {r.verdict for r in check_urls(urls, options).values()} == {"ok"}
+    assert server.counters.peak[f"localhost:{server.server_address[1]}"] == 1
+
+
+def test_overall_limit_caps_requests_across_hosts(server: LinkServer) -> None:
+    urls = [
+        server.url(f"/delay?s=0.1&i={i}", h) for i in range(6) for h in ("127.0.0.1", "localhost")
+    ]
+    check_urls(urls, CheckOptions(timeout=2, concurrency=3, per_host=3))
+    assert server.counters.peak_total == 3
+
+
+def test_dns_failure_is_dead_without_retries() -> None:
+    result = check("http://no-such-host.invalid/paper.pdf")
+    assert (result.verdict, result.attempts) == ("dead", 1)
+    assert "DNS" in result.detail
+
+
+def test_connection_refused_is_dead_after_retries() -> None:
+    result = check(f"http://127.0.0.1:{closed_port()}/paper")
+    assert (result.verdict, result.attempts) == ("dead", 3)
+    assert "refused" in result.detail
+
+
+def test_tls_failure_is_dead(server: LinkServer) -> None:
+    # Speaking TLS to a plain-HTTP server fails the handshake.
+    result = check(f"https://127.0.0.1:{server.server_address[1]}/ok")
+    assert result.verdict == "dead"
+    assert result.detail.startswith("TLS")
+
+
+def test_garbage_answer_is_an_error() -> None:
+    garbage = GarbageServer()
+    try:
+        result = check(f"http://127.0.0.1:{garbage.port}/x")
+    finally:
+        garbage.close()
+    assert result.verdict == "error"
+    assert "bad HTTP answer" in result.detail
+
+
+def test_unsupported_url_is_an_error_without_a_request() -> None:
+    result = check("ftp://files.example.org/paper.ps")
+    assert (result.verdict, result.requests) == ("error", 0)
+
+
+def test_expiring_links_are_flagged_while_alive(server: LinkServer) -> None:
+    result = check(server.url("/signed?X-Amz-Expires=3600&X-Amz-Signature=abc"))
+    assert result.verdict == "ok"
+    assert result.share_link == "signed URL with an expiry time"
+
+
+def test_large_body_is_not_downloaded(server: LinkServer) -> None:
+    checker = Checker(CheckOptions(timeout=1, max_body=1024))
+    checker.check(server.url("/head-refused"))  # makes the host GET-only
+    result = checker.check(server.url("/big"))
+    assert result.verdict == "ok"
+    assert server.counters.methods["/big"] == ["GET"]
+
+
+def test_each_url_is_checked_once(server: LinkServer) -> None:
+    url = server.url("/ok")
+    results = check_urls([url, url, url], FAST)
+    assert list(results) == [url]
+    assert server.counters.hits["/ok"] == 1
