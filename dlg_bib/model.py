@@ -165,6 +165,8 @@ class Database:
 
 
 def split_list(text: str) -> list[str]:
+    if not text:  # most entries have no dlg fields: asked for them several times each
+        return []
     return [item.strip() for item in text.split(",") if item.strip()]
 
 

@@ -104,11 +104,11 @@ def read_text(path: Path) -> tuple[str, str]:
 @collector_paused()
 def parse_bib(path: Path, text: str, digest: str = "") -> BibFile:
     """Split `text` into blocks with bibtexparser (no middleware: values stay as written)."""
-    library = bibtexparser.parse_string(text, parse_stack=[])  # type: ignore[attr-defined]
+    blocks = bibtexparser.parse_string(text, parse_stack=[]).blocks  # type: ignore[attr-defined]
     bib = BibFile(path=path, text=text, digest=digest, blocks=[])
-    line_starts = _line_starts(text)
     pos = 0
-    for parsed in library.blocks:
+    line, counted = 1, 0  # blocks come in order: count newlines up to each, once
+    for parsed in blocks:
         raw = parsed.raw or ""
         start = text.find(raw, pos) if raw else -1
         if start < 0:
@@ -118,7 +118,8 @@ def parse_bib(path: Path, text: str, digest: str = "") -> BibFile:
                 where=f"{path}:{(parsed.start_line or 0) + 1}",
                 hint="run `dlg-bib lint` and fix the syntax around this line",
             )
-        line = _line_of(line_starts, start)
+        line += text.count("\n", counted, start)
+        counted = start
         block = Block(raw=raw, start=start, line=line, parsed=parsed)
         if isinstance(parsed, bpm.String):
             bib.strings[parsed.key.lower()] = values.resolve(parsed.value, bib.strings)
@@ -167,22 +168,6 @@ def _entry_of(parsed: bpm.Entry, path: Path, block: Block, strings: dict[str, st
         type_as_written=match.group(1) if match else parsed.entry_type,
         strings=strings,
     )
-
-
-def _line_starts(text: str) -> list[int]:
-    starts = [0]
-    find = text.find
-    i = find("\n")
-    while i >= 0:
-        starts.append(i + 1)
-        i = find("\n", i + 1)
-    return starts
-
-
-def _line_of(line_starts: list[int], offset: int) -> int:
-    import bisect
-
-    return bisect.bisect_right(line_starts, offset)
 
 
 def load_file(path: Path) -> BibFile:

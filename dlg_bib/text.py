@@ -5,12 +5,23 @@ from __future__ import annotations
 import re
 import unicodedata
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
-from pylatexenc.latex2text import LatexNodes2Text
+if TYPE_CHECKING:
+    from pylatexenc.latex2text import LatexNodes2Text
 
 _LATEX_MARKERS = re.compile(r"[\\{}$~]|--|``|''")
-_converter_verbatim_math = LatexNodes2Text(math_mode="verbatim", strict_latex_spaces=True)
-_converter_text_math = LatexNodes2Text(strict_latex_spaces=True)
+
+
+@lru_cache(maxsize=2)
+def _converter(keep_math: bool) -> LatexNodes2Text:
+    # Imported on first use: most runs decode every value without pylatexenc (see
+    # render/latex.py), and importing it costs more than many of those runs spend decoding.
+    from pylatexenc.latex2text import LatexNodes2Text
+
+    if keep_math:
+        return LatexNodes2Text(math_mode="verbatim", strict_latex_spaces=True)
+    return LatexNodes2Text(strict_latex_spaces=True)
 
 
 @lru_cache(maxsize=65536)
@@ -23,7 +34,7 @@ def latex_to_text(value: str, *, keep_math: bool = True) -> str:
     """
     if not _LATEX_MARKERS.search(value):
         return " ".join(value.split())
-    converter = _converter_verbatim_math if keep_math else _converter_text_math
+    converter = _converter(keep_math)
     try:
         text = converter.latex_to_text(value)
     except Exception:  # pylatexenc raises bare Exceptions on odd input; never fail a render

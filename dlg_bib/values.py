@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 MONTH_MACROS = {
     "jan": "January",
     "feb": "February",
@@ -16,6 +18,9 @@ MONTH_MACROS = {
     "nov": "November",
     "dec": "December",
 }
+
+
+_BARE_WORD = re.compile(r'[^{}"#\s]+')
 
 
 class ValueSyntaxError(ValueError):
@@ -63,6 +68,11 @@ def resolve(raw: str, strings: dict[str, str] | None = None) -> str:
         return raw[1:-1]
     if raw.isdigit():
         return raw
+    if raw and _BARE_WORD.fullmatch(raw):  # one macro (`jul`, `jmlr`): a single piece
+        name = raw.lower()
+        if strings is not None and name in strings:
+            return strings[name]
+        return MONTH_MACROS.get(name, raw)
     parts = []
     for piece in _split_pieces(raw):
         if piece.startswith("{") and piece.endswith("}"):

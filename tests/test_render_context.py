@@ -129,3 +129,45 @@ def test_anchor_is_safe_and_unique() -> None:
     taken: set[str] = set()
     assert context.anchor_of('Ref 1"><script>', taken) == "ref-ref-1-script"
     assert context.anchor_of("ref-1-script", taken) == "ref-ref-1-script-2"
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "Plain title",
+        "pp. 12--21 --- a range",
+        "50% off",
+        "``quoted''",
+        "it's",
+        "e\u0301t\u00e9",
+        "  spaces\n inside ",
+        "{Braced}",
+    ],
+)
+def test_plain_values_decode_as_the_latex_path_does(value: str) -> None:
+    """decode skips the LaTeX decoder for values without LaTeX, with the same result."""
+    from dlg_bib.render.latex import fast_latex_to_text
+    from dlg_bib.text import latex_to_text
+
+    fast = fast_latex_to_text(value)
+    assert decode(value) == (fast if fast is not None else latex_to_text(value, keep_math=False))
+
+
+def test_fields_are_resolved_once_and_inherited() -> None:
+    book = Entry("book", "book", {"title": "{Deep Learning}", "year": "2016", "month": "nov"})
+    chapter = Entry("ch", "inbook", {"title": "{Ch. 5}", "year": "{}", "crossref": "{book}"})
+    fields = context.Fields(chapter, book)
+    assert fields.get("booktitle") == "Deep Learning"  # the book's title
+    assert fields.get("year") == "2016"  # empty in the chapter
+    assert fields.get("month") == "November"
+    assert fields.get("title") == "Ch. 5"  # not inherited
+    assert fields.get("pages") == ""
+
+
+def test_a_broken_field_fails_only_when_asked_for() -> None:
+    from dlg_bib.values import ValueSyntaxError
+
+    fields = context.Fields(Entry("k", "misc", {"title": "{T}", "note": "{a} #"}), None)
+    assert fields.text("title") == "T"
+    with pytest.raises(ValueSyntaxError):
+        fields.get("note")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+import random
 import re
 
 import cmarkgfm
@@ -111,3 +112,26 @@ def test_non_http_link_is_plain_text() -> None:
     assert md_link("x", "javascript:alert(1)") == "x"
     assert md_url("javascript:alert(1)") == ""
     assert "<a" not in _render(md_link("x", "javascript:alert(1)"))
+
+
+def test_plain_urls_skip_parsing_and_encoding_with_the_same_result() -> None:
+    """md_url's shortcut for plain http(s) URLs gives what safe_url + quote give."""
+    from urllib.parse import quote
+
+    from dlg_bib.render import escape
+
+    rng = random.Random(3)
+    pieces = ["https://", "HTTP://", "doi.org", "x.y", "/", "?", "&", "=", "#", "%20", ":", "@"]
+    pieces += ["a", "Z", "0", "-", "_", "~", "(", ")", "[", " ", "|", "ü", "<", "'", "*", "$"]
+    for _ in range(3000):
+        url = "".join(rng.choice(pieces) for _ in range(rng.randint(1, 8)))
+        slow = escape.safe_url(url)
+        slow = quote(slow, safe=escape._URL_SAFE).replace("&", "&amp;") if slow else ""
+        assert md_url(url) == slow, url
+
+
+def test_text_without_special_characters_is_kept() -> None:
+    assert gfm_cell("Attention Is All You  Need") == "Attention Is All You Need"
+    assert gfm_cell("see www.example.org or http://x.org") == (
+        "see www\\.example.org or http\\://x.org"
+    )

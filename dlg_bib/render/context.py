@@ -1,8 +1,10 @@
 """The view-model every output renders: sessions, topics and fully formatted references.
 
 Pure: built from a `model.Database` and a `today` date, nothing else. Text is decoded from
-LaTeX to Unicode here, once, only for the fields that are rendered (and `latex_to_text`
-skips the parser for values without LaTeX, and caches). Escaping is left to each output:
+LaTeX to Unicode here, once, only for the fields that are rendered (values without LaTeX
+skip the decoders; a LaTeX value is decoded once however often it recurs, and people once
+per name). Each entry's fields are resolved once (`Fields`), for the README and the index
+alike: a 10,000-entry database is formatted in about 0.3 s. Escaping is left to each output:
 a reference is a list of neutral `Segment`s (text, style, link) that the Markdown, Typst and
 JSON renderers each write in their own syntax, as pybtex's backends do.
 """
@@ -15,12 +17,13 @@ import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import ClassVar
+from typing import ClassVar, NamedTuple
 from urllib.parse import quote
 
-from dlg_bib import ids
-from dlg_bib.model import Database, Entry, Group, Session
-from dlg_bib.names import Name, parse_names
+from dlg_bib import ids, values
+from dlg_bib.gcpause import collector_paused
+from dlg_bib.model import F_LEGACY, F_NOTE, F_TOPICS, Database, Entry, Group, Session, split_list
+from dlg_bib.names import Name, parse_name, split_names
 from dlg_bib.render.escape import safe_url
 from dlg_bib.render.latex import fast_latex_to_text
 from dlg_bib.text import ascii_fold, latex_to_text
@@ -38,10 +41,25 @@ MONTHS = (
 WEEKDAYS = "Monday Tuesday Wednesday Thursday Friday Saturday Sunday".split()
 
 
+# Values with none of these (nor ``, '') decode to themselves, whitespace collapsed, NFC,
+# dashes made typographic: most values. `%` is here too: it starts a comment, which
+# pylatexenc drops. (A character class and two substring tests: 3x faster than one regex.)
+_LATEX_CHARS = re.compile(r"[\\{}$~%]")
+
+
 def decode(value: str) -> str:
     """Unicode text of a LaTeX field value (math as Unicode too: `$\\ell_1$` -> `ℓ_1`)."""
     if not value:
         return ""
+    if _LATEX_CHARS.search(value) is None and "``" not in value and "''" not in value:
+        if "--" in value:  # page ranges, dashes in titles: what the LaTeX path would do
+            value = value.replace("---", "—").replace("--", "–")
+        return " ".join(unicodedata.normalize("NFC", value).split())
+    return _decode_latex(value)
+
+
+@lru_cache(maxsize=1 << 16)  # the one cache of the LaTeX decoders: venues, names recur
+def _decode_latex(value: str) -> str:
     if _UNSAFE_TEX.search(value):
         return " ".join(value.split())
     fast = fast_latex_to_text(value)
@@ -51,8 +69,7 @@ def decode(value: str) -> str:
 # ---- references ----------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Segment:
+class Segment(NamedTuple):
     """A run of reference text: `style` is "" or a role ("authors", "title", "container",
     "label"); `url` (http(s) only) makes it a link."""
 
@@ -61,13 +78,19 @@ class Segment:
     url: str = ""
 
 
-@dataclass(frozen=True)
-class Link:
+class Link(NamedTuple):
     """A way to reach the work: `kind` is doi, arxiv, url or pdf; `url` is http(s)."""
 
     kind: str
     label: str
     url: str
+
+
+class Person(NamedTuple):
+    """One name of a name list, decoded: as shown in a reference, and as cited."""
+
+    display: str  # "László T. Kóczy"
+    family: str  # "Kóczy": particle and family, what a citation shows
 
 
 @dataclass
@@ -94,6 +117,8 @@ class Reference:
     placeholder: bool
     citation: str  # "Vaswani et al. (2017)"
     segments: list[Segment] = field(default_factory=list)
+    # The entry's field text, already resolved: the JSON index reads more fields from it.
+    fields: Fields | None = field(default=None, repr=False, compare=False)
 
     @property
     def paper_url(self) -> str:
@@ -103,11 +128,17 @@ class Reference:
     @property
     def text(self) -> str:
         """The full reference as plain text."""
-        return "".join(s.text for s in self.segments)
+        return "".join([s.text for s in self.segments])
 
 
 class Fields:
-    """An entry's field text (still LaTeX), with `crossref` inheritance from its parent."""
+    """An entry's field text (still LaTeX), with `crossref` inheritance from its parent.
+
+    Every field is resolved once, up front: the README and the index ask for some fields
+    many times, and for many fields an entry does not have. `values` holds the non-empty
+    ones. A value that does not resolve (bad syntax) raises when it is asked for, as
+    `Entry.get` does.
+    """
 
     # BibTeX/biblatex inheritance: a chapter takes its book's title as `booktitle`.
     _RENAMED: ClassVar[dict[str, str]] = {"booktitle": "title"}
@@ -119,21 +150,85 @@ class Fields:
     def __init__(self, entry: Entry, parent: Entry | None) -> None:
         self.entry = entry
         self.parent = parent
+        self.values: dict[str, str] = {}
+        self._broken: set[str] = set()
+        self._arxiv: str | None = None
+        self._doi: str | None = None
+        self._names: dict[str, list[str]] = {}
+        strings = entry.strings
+        for name, raw in entry.fields.items():
+            if raw[:1] == "{" and raw[-1:] == "}" and "#" not in raw:
+                value = raw[1:-1].strip()  # values.resolve's own fast path, without a call
+            else:
+                try:
+                    value = values.resolve(raw, strings).strip()
+                except values.ValueSyntaxError:
+                    self._broken.add(name)
+                    continue
+            if value:
+                self.values[name] = value
+        if parent is not None:
+            self._inherit(parent)
+
+    def _inherit(self, parent: Entry) -> None:
+        for name in self._INHERITED - self.values.keys() - self._broken:
+            try:
+                value = parent.get(self._RENAMED.get(name, name)).strip()
+            except values.ValueSyntaxError:
+                self._broken.add(name)
+                continue
+            if value:
+                self.values[name] = value
 
     def get(self, name: str) -> str:
+        if self._broken and name in self._broken:
+            return self._get_as_written(name)
+        return self.values.get(name, "")
+
+    def _get_as_written(self, name: str) -> str:
         value = self.entry.get(name).strip()
         if value or self.parent is None or name not in self._INHERITED:
             return value
         return self.parent.get(self._RENAMED.get(name, name)).strip()
 
     def text(self, name: str) -> str:
-        return decode(self.get(name))
+        broken = self._broken and name in self._broken
+        value = self._get_as_written(name) if broken else self.values.get(name)
+        return decode(value) if value else ""
+
+    def names(self, name: str) -> list[str]:
+        """The names of a name-list field (`author`, `editor`) as written (LaTeX)."""
+        names = self._names.get(name)
+        if names is None:
+            value = self.get(name)
+            names = self._names[name] = split_names(value) if value else []
+        return names
+
+    def people(self, name: str) -> list[Person]:
+        """The decoded names of a name-list field (`author`, `editor`)."""
+        return [person(part) for part in self.names(name)]
+
+    @property
+    def arxiv(self) -> str:
+        """The arXiv id (without version) of an `eprint` field, or ""."""
+        if self._arxiv is None:
+            self._arxiv = _arxiv_id(self)
+        return self._arxiv
+
+    @property
+    def doi(self) -> str:
+        """The bare DOI of the `doi` field, or ""."""
+        if self._doi is None:
+            value = self.get("doi")
+            self._doi = (ids.normalize_doi(value) or "") if value else ""
+        return self._doi
 
 
-@lru_cache(maxsize=65536)
-def names_of(text: str) -> tuple[Name, ...]:
-    """The names in a name-list field (cached: the index and the README both ask)."""
-    return tuple(parse_names(text))
+@lru_cache(maxsize=1 << 16)
+def person(text: str) -> Person:
+    """One name as written in a name list, decoded (cached: people recur across entries)."""
+    name = parse_name(text)
+    return Person(display_name(name), _family(name))
 
 
 def display_name(name: Name) -> str:
@@ -156,15 +251,15 @@ def join_names(names: list[str]) -> str:
     return ", ".join(names[:-1]) + " and " + names[-1]
 
 
-def _citation(names: list[Name], year: str, fallback: str) -> str:
-    if not names:
-        label = fallback
-    elif len(names) == 1:
-        label = _family(names[0])
-    elif len(names) == 2:
-        label = f"{_family(names[0])} and {_family(names[1])}"
+def _citation(people: list[Person], year: str, fallback: Callable[[], str]) -> str:
+    if not people:
+        label = fallback()
+    elif len(people) == 1:
+        label = people[0].family
+    elif len(people) == 2:
+        label = f"{people[0].family} and {people[1].family}"
     else:
-        label = f"{_family(names[0])} et al."
+        label = f"{people[0].family} et al."
     return f"{label} ({year})" if year else label
 
 
@@ -179,8 +274,11 @@ def _label_of(entry: Entry, fields: Fields) -> str:
     return title or entry.key
 
 
+_PAGE_RANGE = re.compile(r"\s*(?:--?|–)\s*")
+
+
 def _pages(text: str) -> str:
-    return re.sub(r"\s*(?:--?|–)\s*", "–", text)
+    return _PAGE_RANGE.sub("–", text) if text else ""
 
 
 # Each builder returns the links it knows for an entry. A new kind of link (for instance a
@@ -195,15 +293,21 @@ def _pdf_link(fields: Fields) -> list[Link]:
     return [Link("pdf", "PDF", url)] if url else []
 
 
+_DOI_URL_SAFE = "/:;@"
+# What `quote(doi, safe=_DOI_URL_SAFE)` leaves as it is: then it need not run.
+_QUOTE_UNCHANGED = re.compile(r"[A-Za-z0-9_.~/:;@-]*")
+
+
 def _doi_link(fields: Fields) -> list[Link]:
-    doi = ids.normalize_doi(fields.get("doi"))
+    doi = fields.doi
     if not doi:
         return []
-    return [Link("doi", f"doi:{doi}", ids.doi_url(quote(doi, safe="/:;@")))]
+    path = doi if _QUOTE_UNCHANGED.fullmatch(doi) else quote(doi, safe=_DOI_URL_SAFE)
+    return [Link("doi", f"doi:{doi}", ids.doi_url(path))]
 
 
 def _arxiv_link(fields: Fields) -> list[Link]:
-    arxiv = _arxiv_id(fields)
+    arxiv = fields.arxiv
     return [Link("arxiv", f"arXiv:{arxiv}", ids.arxiv_abs_url(arxiv))] if arxiv else []
 
 
@@ -216,9 +320,11 @@ LINK_BUILDERS: list[Callable[[Fields], list[Link]]] = [
 
 
 def _arxiv_id(fields: Fields) -> str:
-    prefix = fields.get("archiveprefix").lower() or fields.get("eprinttype").lower()
     eprint = fields.get("eprint")
-    if eprint and prefix in ("arxiv", ""):
+    if not eprint:
+        return ""
+    prefix = fields.get("archiveprefix").lower() or fields.get("eprinttype").lower()
+    if prefix in ("arxiv", ""):
         parsed = ids.parse_arxiv_id(eprint)
         if parsed:
             return parsed[0] + parsed[1]
@@ -227,56 +333,81 @@ def _arxiv_id(fields: Fields) -> str:
 
 def _links(fields: Fields) -> list[Link]:
     links: list[Link] = []
+    urls: set[str] = set()
     for build in LINK_BUILDERS:
         for link in build(fields):
-            if all(link.url != known.url for known in links):
+            if link.url not in urls:
                 links.append(link)
+                urls.add(link.url)
     return links
 
 
+_CONTAINER_FIELDS = (
+    "journal",
+    "journaltitle",
+    "booktitle",
+    "howpublished",
+    "school",
+    "institution",
+)
+
+
 def _container(fields: Fields) -> str:
-    for name in ("journal", "journaltitle", "booktitle", "howpublished", "school", "institution"):
+    for name in _CONTAINER_FIELDS:
         text = fields.text(name)
         if text and safe_url(text) == "" and not text.startswith(("\\url", "<")):
             return text
     return ""
 
 
+_IN_TYPES = frozenset(("inbook", "incollection", "inproceedings"))
+
+
+# Separators recur in every reference; segments are immutable, so one of each is enough.
+_DOT = Segment(". ")
+_SEPARATOR = Segment(" · ")
+_IN = Segment("In: ")
+
+
 def reference_segments(ref: Reference, fields: Fields) -> list[Segment]:
     """The full reference: authors, year, title, container, numbers, publisher, links."""
     out: list[Segment] = []
-    people = ref.authors or ref.editors
+    add = out.append
+    authors, editors = ref.authors, ref.editors
+    people = authors or editors
+    year = f" ({ref.year}). " if ref.year else ""
     if people:
-        suffix = " (ed.)" if not ref.authors and len(people) == 1 else ""
-        suffix = " (eds.)" if not ref.authors and len(people) > 1 else suffix
-        out.append(Segment(join_names(people) + suffix, "authors"))
-    year = f" ({ref.year})" if ref.year else ""
-    if people:
-        out.append(Segment(f"{year}. "))
-    out.append(Segment(ref.title or ref.key, "title"))
-    out.append(Segment(". " if people else f"{year}. "))
+        suffix = "" if authors else (" (ed.)" if len(people) == 1 else " (eds.)")
+        names = join_names(people) + suffix
+        if names:
+            add(Segment(names, "authors"))
+        add(Segment(year) if year else _DOT)
+    title = ref.title or ref.key
+    if title:
+        add(Segment(title, "title"))
+    add(Segment(year) if year and not people else _DOT)
     if ref.container:
-        prefix = "In: " if ref.entry_type in ("inbook", "incollection", "inproceedings") else ""
-        if prefix and ref.authors and ref.editors:
-            out.append(Segment(f"In: {join_names(ref.editors)} (ed.), "))
-            prefix = ""
-        out.append(Segment(prefix))
-        out.append(Segment(ref.container, "container"))
+        if ref.entry_type in _IN_TYPES:
+            add(Segment(f"In: {join_names(editors)} (ed.), ") if authors and editors else _IN)
+        add(Segment(ref.container, "container"))
         numbers = _numbers(ref, fields)
-        out.append(Segment(f", {numbers}. " if numbers else ". "))
+        add(Segment(f", {numbers}. ") if numbers else _DOT)
     elif numbers := _numbers(ref, fields):
-        out.append(Segment(numbers[0].upper() + numbers[1:] + ". "))
+        add(Segment(numbers[0].upper() + numbers[1:] + ". "))
     place = fields.text("address")
-    publisher = ", ".join(p for p in (ref.publisher, place) if p)
+    publisher = ", ".join(p for p in (ref.publisher, place) if p) if place else ref.publisher
     if publisher:
-        out.append(Segment(publisher + ". "))
+        add(Segment(publisher + ". "))
     for i, link in enumerate(ref.links):
-        out.append(Segment(" · " if i else ""))
-        out.append(Segment(link.label, "link", link.url))
+        if i:
+            add(_SEPARATOR)
+        if link.label:
+            add(Segment(link.label, "link", link.url))
     for label in ref.legacy:
-        out.append(Segment(" · " if (ref.links or label != ref.legacy[0]) else ""))
-        out.append(Segment(f"[{label}]", "label"))
-    return [s for s in out if s.text]
+        if ref.links or label != ref.legacy[0]:
+            add(_SEPARATOR)
+        add(Segment(f"[{label}]", "label"))
+    return out
 
 
 def _numbers(ref: Reference, fields: Fields) -> str:
@@ -294,41 +425,60 @@ def _numbers(ref: Reference, fields: Fields) -> str:
 
 
 def build_reference(entry: Entry, db: Database, anchor: str) -> Reference:
-    parent = db.find(entry.get("crossref").strip()) if entry.has("crossref") else None
-    fields = Fields(entry, parent if parent is not entry else None)
-    author_names = list(names_of(fields.get("author")))
-    editor_names = list(names_of(fields.get("editor")))
-    year = fields.text("year")
+    fields = fields_of(entry, db)
+    text = fields.text
+    authors = fields.people("author")
+    editors = fields.people("editor")
+    year = text("year")
     ref = Reference(
         key=entry.key,
         anchor=anchor,
         entry_type=entry.entry_type,
-        title=fields.text("title"),
-        authors=[display_name(n) for n in author_names],
-        editors=[display_name(n) for n in editor_names],
+        title=text("title"),
+        authors=[p.display for p in authors],
+        editors=[p.display for p in editors],
         year=year,
         container=_container(fields),
-        volume=fields.text("volume"),
-        number=fields.text("number"),
-        pages=_pages(fields.text("pages")),
-        publisher=fields.text("publisher") or fields.text("organization"),
-        doi=ids.normalize_doi(fields.get("doi")) or "",
-        arxiv=_arxiv_id(fields),
+        volume=text("volume"),
+        number=text("number"),
+        pages=_pages(text("pages")),
+        publisher=text("publisher") or text("organization"),
+        doi=fields.doi,
+        arxiv=fields.arxiv,
         links=_links(fields),
-        legacy=entry.legacy_labels,
-        abstract=fields.text("abstract"),
-        note=decode(entry.get("dlg-note")),
-        topics=entry.topics,
+        legacy=_list(fields, F_LEGACY),
+        abstract=text("abstract"),
+        note=text(F_NOTE),
+        topics=_list(fields, F_TOPICS),
         placeholder=entry.is_placeholder,
-        citation=_citation(author_names or editor_names, year, _label_of(entry, fields)),
+        citation=_citation(authors or editors, year, lambda: _label_of(entry, fields)),
+        fields=fields,
     )
     ref.segments = reference_segments(ref, fields)
     return ref
 
 
+def fields_of(entry: Entry, db: Database) -> Fields:
+    """An entry's fields, inheriting from the entry its `crossref` names (a chapter's book)."""
+    if "crossref" not in entry.fields or not entry.has("crossref"):
+        return Fields(entry, None)
+    parent = db.find(entry.get("crossref").strip())
+    return Fields(entry, parent if parent is not entry else None)
+
+
+def _list(fields: Fields, name: str) -> list[str]:
+    """A comma-separated dlg field (`dlg-topics`, `dlg-legacy`), as `Entry` splits it."""
+    value = fields.get(name)
+    return split_list(value) if value else []
+
+
+_NOT_ANCHOR = re.compile(r"[^a-z0-9]+")
+
+
 def anchor_of(key: str, taken: set[str]) -> str:
     """`ref-<key>` with only [a-z0-9-]: safe as an HTML id and a URL fragment."""
-    base = "ref-" + (re.sub(r"[^a-z0-9]+", "-", ascii_fold(key).lower()).strip("-") or "x")
+    folded = key if key.isascii() else ascii_fold(key)
+    base = "ref-" + (_NOT_ANCHOR.sub("-", folded.lower()).strip("-") or "x")
     anchor, n = base, 2
     while anchor in taken:
         anchor, n = f"{base}-{n}", n + 1
@@ -338,7 +488,7 @@ def anchor_of(key: str, taken: set[str]) -> str:
 
 def _fold(text: str) -> str:
     # Decomposed and case-folded: `Pękalska` sorts with `Pekalska`, cheaply.
-    return unicodedata.normalize("NFKD", text).casefold()
+    return (text if text.isascii() else unicodedata.normalize("NFKD", text)).casefold()
 
 
 def _sort_key(ref: Reference) -> tuple[str, str, str, str]:
@@ -443,6 +593,7 @@ def meeting_text(group: Group) -> str:
     return ", ".join(p for p in (day, hours, group.room) if p)
 
 
+@collector_paused()
 def build_context(db: Database, today: dt.date, keys: set[str] | None = None) -> Context:
     """The view-model; with `keys`, only those references are formatted (handouts)."""
     taken: set[str] = set()

@@ -12,12 +12,14 @@ import traceback
 from collections.abc import Callable
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import jinja2
 from markupsafe import Markup
 
 from dlg_bib.errors import TemplateError
+
+if TYPE_CHECKING:
+    import jinja2
 
 TEMPLATES_ENV = "DLG_BIB_TEMPLATES"
 PROJECT_TEMPLATES = "templates"
@@ -65,6 +67,9 @@ def make_environment(
     Filters that produce markup return `Markup`, which `finalize` leaves alone; anything else
     printed with `{{ … }}` is escaped, so a template cannot forget to escape data.
     """
+    # Imported here: `dlg-bib index` uses this module (project_root) but no template.
+    import jinja2
+
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader([str(d) for d in dirs]),
         undefined=jinja2.StrictUndefined,
@@ -103,6 +108,8 @@ def markup(function: Callable[..., str]) -> Callable[..., Markup]:
 
 def render(env: jinja2.Environment, name: str, **variables: Any) -> str:
     """Render one template; syntax and runtime errors become TemplateError with file:line."""
+    import jinja2
+
     try:
         template = env.get_template(name)
     except jinja2.TemplateNotFound as exc:

@@ -11,18 +11,20 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from dlg_bib.gcpause import collector_paused
 from dlg_bib.model import Database, Entry
-from dlg_bib.names import Name
+from dlg_bib.names import Name, parse_name
 from dlg_bib.render.context import (
     Context,
     Fields,
     Reference,
     build_context,
     decode,
-    names_of,
+    fields_of,
 )
 from dlg_bib.render.escape import safe_url
 from dlg_bib.render.output import write_file
@@ -81,6 +83,16 @@ def csl_name(name: Name) -> dict[str, str]:
     return {k: v for k, v in item.items() if v}
 
 
+@lru_cache(maxsize=1 << 16)
+def _csl_person(text: str) -> dict[str, str]:
+    # Cached by the name as written: people recur across entries. Callers copy it.
+    return csl_name(parse_name(text))
+
+
+def csl_names(fields: Fields, name: str) -> list[dict[str, str]]:
+    return [dict(_csl_person(part)) for part in fields.names(name)]
+
+
 def csl_issued(fields: Fields) -> dict[str, Any] | None:
     year = fields.text("year")
     if not year:
@@ -95,43 +107,63 @@ def csl_issued(fields: Fields) -> dict[str, Any] | None:
     return {"date-parts": [parts]}
 
 
+_PAGE_RANGE = re.compile(r"\s*(?:--?|–)\s*")
+
+
 def _pages(text: str) -> str:
-    return re.sub(r"\s*(?:--?|–)\s*", "-", text)
+    return _PAGE_RANGE.sub("-", text) if text else ""
+
+
+def _fields(ref: Reference, entry: Entry, db: Database) -> Fields:
+    """The entry's resolved fields: those the reference was built from, when it was."""
+    if ref.fields is not None and ref.fields.entry is entry:
+        return ref.fields
+    return fields_of(entry, db)
+
+
+# CSL variables taken straight from a field's text (most entries have none of these).
+_CSL_TEXT_FIELDS = (
+    ("collection-title", "series"),
+    ("publisher-place", "address"),
+    ("edition", "edition"),
+    ("chapter-number", "chapter"),
+    ("ISBN", "isbn"),
+    ("ISSN", "issn"),
+)
 
 
 def csl_item(ref: Reference, entry: Entry, db: Database, *, with_dlg: bool) -> dict[str, Any]:
     """One CSL-JSON item; with `with_dlg`, the dlg data under `custom.dlg`."""
-    parent = db.find(entry.get("crossref").strip()) if entry.has("crossref") else None
-    fields = Fields(entry, parent if parent is not entry else None)
+    fields = _fields(ref, entry, db)
+    text = fields.text
     kind = csl_type(entry, fields)
     item: dict[str, Any] = {"id": ref.key, "citation-key": ref.key, "type": kind}
-    authors = [csl_name(n) for n in names_of(fields.get("author"))]
-    editors = [csl_name(n) for n in names_of(fields.get("editor"))]
+    journal_like = kind in ("article-journal", "article")
+    number = "" if journal_like else ref.number
+    url = safe_url(fields.get("url"))
+    if ref.arxiv and not ref.container:
+        number = f"arXiv:{ref.arxiv}"
+        url = url or f"https://arxiv.org/abs/{ref.arxiv}"
     text_fields = {
         "title": ref.title,
         "container-title": ref.container,
-        "collection-title": fields.text("series"),
-        "publisher": ref.publisher or fields.text("school") or fields.text("institution"),
-        "publisher-place": fields.text("address"),
+        "publisher": ref.publisher or text("school") or text("institution"),
         "volume": ref.volume,
-        "issue": ref.number if kind in ("article-journal", "article") else "",
-        "number": ref.number if kind not in ("article-journal", "article") else "",
+        "issue": ref.number if journal_like else "",
+        "number": number,
         "page": _pages(ref.pages),
-        "edition": fields.text("edition"),
-        "chapter-number": fields.text("chapter"),
         "genre": THESIS_GENRES.get(entry.entry_type, ""),
         "DOI": ref.doi,
-        "ISBN": fields.text("isbn"),
-        "ISSN": fields.text("issn"),
-        "URL": safe_url(fields.get("url")),
+        "URL": url,
         "abstract": ref.abstract,
     }
-    if ref.arxiv and not ref.container:
-        text_fields["number"] = f"arXiv:{ref.arxiv}"
-        text_fields["URL"] = text_fields["URL"] or f"https://arxiv.org/abs/{ref.arxiv}"
+    for variable, name in _CSL_TEXT_FIELDS:
+        text_fields[variable] = text(name)
     item.update({k: v for k, v in text_fields.items() if v})
+    authors = csl_names(fields, "author")
     if authors:
         item["author"] = authors
+    editors = csl_names(fields, "editor")
     if editors:
         item["editor"] = editors
     issued = csl_issued(fields)
@@ -203,8 +235,13 @@ def index_document(ctx: Context, db: Database) -> dict[str, Any]:
     }
 
 
+# One encoder for the 10,000 lines of a big index, not one per line. The data is a tree
+# built here (no cycles), so the encoder need not track containers to detect them.
+_ENCODER = json.JSONEncoder(ensure_ascii=False, sort_keys=True, check_circular=False)
+
+
 def _compact(value: Any) -> str:
-    return json.dumps(value, ensure_ascii=False, sort_keys=True)
+    return _ENCODER.encode(value)
 
 
 def dumps(document: Any) -> str:
@@ -226,6 +263,7 @@ def dumps(document: Any) -> str:
     return "{\n" + ",\n".join(lines) + "\n}\n"
 
 
+@collector_paused()
 def build_index(db: Database, *, csl_only: bool = False) -> str:
     """The index (or, with `csl_only`, the plain CSL-JSON array) as JSON text."""
     # `today` only decides which session is next, which the index does not record.

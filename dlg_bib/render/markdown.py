@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import datetime as dt
 import difflib
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 import jinja2
 
 from dlg_bib.errors import DlgBibError
+from dlg_bib.gcpause import collector_paused
 from dlg_bib.model import Database
 from dlg_bib.render import environment
 from dlg_bib.render.context import Context, Reference, Segment, build_context
@@ -39,25 +41,40 @@ def paragraphs(text: str) -> str:
 
 def segment_markdown(segment: Segment) -> str:
     """One segment; its outer spaces are kept (escaping collapses spaces inside)."""
-    core = segment.text.strip()
+    return _segment_markdown(*segment)
+
+
+def _segment_markdown(text: str, style: str, url: str) -> str:
+    core = text.strip()
     if not core:
-        return " " if segment.text else ""
-    lead = " " if segment.text[0].isspace() else ""
-    trail = " " if segment.text[-1].isspace() else ""
-    if segment.url:
-        text = md_link(core, segment.url)
-    elif segment.style == "title":
-        text = f"**{gfm_cell(core)}**"
-    elif segment.style == "container":
-        text = f"*{gfm_cell(core)}*"
+        return " " if text else ""
+    lead = " " if text[0].isspace() else ""
+    trail = " " if text[-1].isspace() else ""
+    if url:
+        markdown = md_link(core, url)
+    elif style == "title":
+        markdown = f"**{gfm_cell(core)}**"
+    elif style == "container":
+        markdown = f"*{gfm_cell(core)}*"
     else:
-        text = gfm_cell(core)
-    return lead + text + trail
+        markdown = gfm_cell(core)
+    return lead + markdown + trail
+
+
+# Separators, numbers and venues recur across references: their Markdown is cached.
+_recurring_markdown = lru_cache(maxsize=4096)(_segment_markdown)
+_UNIQUE_STYLES = frozenset(("authors", "title"))
 
 
 def reference_markdown(ref: Reference) -> str:
     """The full reference as one line of Markdown (authors, title, venue, links, label)."""
-    return "".join(segment_markdown(s) for s in ref.segments).strip()
+    parts = [
+        _segment_markdown(text, style, url)
+        if url or style in _UNIQUE_STYLES
+        else _recurring_markdown(text, style, url)
+        for text, style, url in ref.segments
+    ]
+    return "".join(parts).strip()
 
 
 def cite_markdown(ref: Reference) -> str:
@@ -90,6 +107,7 @@ def markdown_environment(dirs: list[Path]) -> jinja2.Environment:
     return environment.make_environment(dirs, FILTERS, environment.escaping_finalize(gfm_text))
 
 
+@collector_paused()
 def render_block(ctx: Context, dirs: list[Path], usage: bool = True) -> str:
     """The generated part of the README, markers included; `usage` adds the usage section."""
     env = markdown_environment(dirs)
@@ -132,6 +150,7 @@ def diff_summary(old: str, new: str, name: str, limit: int = 40) -> str:
     return "\n".join([head, *shown])
 
 
+@collector_paused()
 def build_readme(
     db: Database,
     bib: Path,
