@@ -43,7 +43,7 @@ def test_reference_is_formatted_in_full(ctx: context.Context) -> None:
     assert ref.text == (
         "George Cybenko (1989). Approximation by Superpositions of a Sigmoidal Function. "
         "Mathematics of Control, Signals and Systems, vol. 2(4), pp. 303–314. "
-        "doi:10.1007/BF02551274 · [Ref iii]"
+        "doi:10.1007/BF02551274 · no legal free copy known · [Ref iii]"
     )
     assert ref.citation == "Cybenko (1989)"
     assert ref.paper_url == "https://doi.org/10.1007/BF02551274"
@@ -84,8 +84,26 @@ def test_only_http_links(ctx: context.Context) -> None:
 def test_links_order_doi_arxiv_url(ctx: context.Context) -> None:
     ref = ctx.reference("hostile2021script")
     assert ref is not None
-    assert [(k.kind, k.url) for k in ref.links] == [("arxiv", "https://arxiv.org/abs/1706.03762")]
+    assert [(k.kind, k.url) for k in ref.links] == [
+        ("arxiv", "https://arxiv.org/abs/1706.03762"),
+        ("free", "https://arxiv.org/pdf/1706.03762"),
+    ]
     assert ref.arxiv == "1706.03762"
+
+
+def test_free_copy_is_labelled_and_only_http(ctx: context.Context) -> None:
+    script = ctx.reference("hostile2021script")
+    assert script is not None
+    assert script.links[1].label == "free copy (arXiv, submitted)"
+    # A free copy that is not http(s) is never a link, and its host text is not markup.
+    link = ctx.reference("hostile2022link")
+    assert link is not None
+    assert [k.kind for k in link.links] == ["url"]
+    assert "javascript" not in " ".join(k.url for k in link.links)
+    # No free copy and a note: the note is part of the reference, after the links.
+    cybenko = ctx.reference("cybenko1989approximation")
+    assert cybenko is not None
+    assert cybenko.segments[-3].text == "no legal free copy known"
 
 
 def test_doi_url_is_normalised_and_encoded(ctx: context.Context) -> None:

@@ -306,6 +306,26 @@ def _doi_link(fields: Fields) -> list[Link]:
     return [Link("doi", f"doi:{doi}", ids.doi_url(path))]
 
 
+# How a free copy's host and version read in a link label ("free copy (arXiv, submitted)").
+_FREE_HOSTS = {"arxiv": "arXiv", "pmc": "PubMed Central", "publisher": "publisher"}
+
+
+def _free_copy_link(fields: Fields) -> list[Link]:
+    """The legal open-access copy (`oaurl`), unless it is the entry's own `url`/`pdf` link."""
+    url = safe_url(fields.get("oaurl"))
+    if not url or url in (safe_url(fields.get("url")), safe_url(fields.get("pdf"))):
+        return []
+    host = fields.text("oahost")
+    details = [_FREE_HOSTS.get(host, host), fields.text("oaversion")]
+    shown = ", ".join(d for d in details if d)
+    return [Link("free", f"free copy ({shown})" if shown else "free copy", url)]
+
+
+def free_copy_note(fields: Fields) -> str:
+    """`oanote` ("no legal free copy known") when the entry has no free copy."""
+    return "" if fields.get("oaurl").strip() else fields.text("oanote")
+
+
 def _arxiv_link(fields: Fields) -> list[Link]:
     arxiv = fields.arxiv
     return [Link("arxiv", f"arXiv:{arxiv}", ids.arxiv_abs_url(arxiv))] if arxiv else []
@@ -314,6 +334,7 @@ def _arxiv_link(fields: Fields) -> list[Link]:
 LINK_BUILDERS: list[Callable[[Fields], list[Link]]] = [
     _doi_link,
     _arxiv_link,
+    _free_copy_link,
     _url_link,
     _pdf_link,
 ]
@@ -403,6 +424,11 @@ def reference_segments(ref: Reference, fields: Fields) -> list[Segment]:
             add(_SEPARATOR)
         if link.label:
             add(Segment(link.label, "link", link.url))
+    note = free_copy_note(fields)
+    if note:
+        if ref.links:
+            add(_SEPARATOR)
+        add(Segment(note, "note"))
     for label in ref.legacy:
         if ref.links or label != ref.legacy[0]:
             add(_SEPARATOR)

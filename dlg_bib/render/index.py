@@ -186,7 +186,22 @@ def dlg_data(ref: Reference, entry: Entry) -> dict[str, Any]:
         "links": [{"kind": k.kind, "label": k.label, "url": k.url} for k in ref.links],
         "citation": ref.citation,
         "text": ref.text,
+        "free_copy": free_copy(ref),
     }
+
+
+def free_copy(ref: Reference) -> dict[str, str]:
+    """The legal free copy as recorded by `enrich` (url, version, license, host) or its note."""
+    fields = ref.fields
+    if fields is None:
+        return {}
+    url = safe_url(fields.get("oaurl"))
+    if url:
+        found = {"url": url, "version": fields.text("oaversion")}
+        found |= {"license": fields.text("oalicense"), "host": fields.text("oahost")}
+        return {k: v for k, v in found.items() if v}
+    note = fields.text("oanote")
+    return {"note": note} if note else {}
 
 
 def csl_items(ctx: Context, db: Database, *, with_dlg: bool = False) -> list[dict[str, Any]]:
