@@ -67,10 +67,22 @@ def lint_workspace(ws: Workspace) -> list[Finding]:
             for p in bib.problems
         )
     findings.extend(_duplicate_keys(ws))
-    findings.extend(_duplicate_works(ws.db.entries))
-    for entry in ws.db.entries:
+    # An entry with a malformed value is reported by its syntax finding; the other rules
+    # read its values, so they skip it.
+    readable = [e for e in ws.db.entries if _values_readable(e)]
+    findings.extend(_duplicate_works(readable))
+    for entry in readable:
         findings.extend(_entry_findings(entry, ws.db))
     return sorted(findings, key=lambda f: (f.file, f.line, f.rule, f.key))
+
+
+def _values_readable(entry: Entry) -> bool:
+    try:
+        for name in entry.fields:
+            entry.get(name)
+    except values.ValueSyntaxError:
+        return False
+    return True
 
 
 def _finding(entry: Entry, severity: str, rule: str, message: str, hint: str = "") -> Finding:

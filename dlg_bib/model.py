@@ -39,7 +39,14 @@ class Entry:
         raw = self.fields.get(name)
         if raw is None:
             return default
-        return values.resolve(raw, self.strings)
+        try:
+            return values.resolve(raw, self.strings)
+        except values.ValueSyntaxError as exc:
+            raise values.ValueSyntaxError(
+                f"field `{name}` of {self.key} is not valid BibTeX: {exc.message}",
+                where=self.where,
+                hint="run `dlg-bib lint` and fix the value (braces, quotes, `#`)",
+            ) from exc
 
     def has(self, name: str) -> bool:
         return bool(self.get(name).strip())

@@ -80,6 +80,8 @@ def parse_name(text: str) -> Name:
     if text.startswith("{") and text.endswith("}") and _balanced_inner(text):
         return Name(literal=text[1:-1])
     parts = split_top_level(text, _COMMA)
+    if not parts:  # "," or "" : nothing to name
+        return Name()
     if len(parts) == 1:
         words = _words(parts[0])
         if len(words) == 1:

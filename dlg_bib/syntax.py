@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 from bibtexparser import model as bpm
 
+from dlg_bib import values
 from dlg_bib.keys import is_valid_key
 
 # A value that swallowed the next field: `{One}\n  year = 2020` (missing comma).
@@ -130,6 +131,19 @@ def _entry_problems(entry: bpm.Entry, raw_line: int) -> list[SyntaxProblem]:
                     f"missing comma between fields: `{match.group(1)} =` is inside "
                     f"the value of `{f.key}`",
                     f"add a comma at the end of the line before `{match.group(1)} =`",
+                    entry.key,
+                )
+            )
+    for f in entry.fields:
+        try:
+            values.resolve(f.value, None)
+        except values.ValueSyntaxError as exc:
+            problems.append(
+                SyntaxProblem(
+                    (f.start_line or 0) + 1,
+                    "malformed-value",
+                    f"value of `{f.key}` is not valid BibTeX ({exc.message})",
+                    'a value is {text}, "text", a number or a @string name, joined by `#`',
                     entry.key,
                 )
             )

@@ -35,11 +35,25 @@ def latex_to_text(value: str, *, keep_math: bool = True) -> str:
     if not _LATEX_MARKERS.search(value):
         return " ".join(value.split())
     converter = _converter(keep_math)
+    value = _prepare(value)
     try:
         text = converter.latex_to_text(value)
     except Exception:  # pylatexenc raises bare Exceptions on odd input; never fail a render
         text = value.replace("{", "").replace("}", "")
     return " ".join(text.split())
+
+
+# Macros pylatexenc does not know (it raises on `\href`, prints `\LaTeX` as nothing):
+# rewritten to what a reader should see before decoding.
+_HREF = re.compile(r"\\href\s*\{([^{}]*)\}\s*\{((?:[^{}]|\{[^{}]*\})*)\}")
+_LOGOS = re.compile(r"\\(LaTeX|TeX|BibTeX)\b(?:\{\})?")
+
+
+def _prepare(value: str) -> str:
+    if "\\" not in value:
+        return value
+    value = _HREF.sub(lambda m: m.group(2), value)
+    return _LOGOS.sub(lambda m: m.group(1), value)
 
 
 def ascii_fold(text: str) -> str:

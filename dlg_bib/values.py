@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 
+from dlg_bib.errors import ParseError
+
 MONTH_MACROS = {
     "jan": "January",
     "feb": "February",
@@ -23,7 +25,7 @@ MONTH_MACROS = {
 _BARE_WORD = re.compile(r'[^{}"#\s]+')
 
 
-class ValueSyntaxError(ValueError):
+class ValueSyntaxError(ParseError):
     """A field value that is not valid BibTeX (unbalanced braces, dangling `#`)."""
 
 

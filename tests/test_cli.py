@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import click
 from click.testing import CliRunner
 
 from dlg_bib.cli import cli
-from tests.conftest import run_cli
+from tests.conftest import FIXTURES, run_cli
 
 
 def test_top_level_help_documents_exit_codes_and_bib() -> None:
@@ -51,3 +52,13 @@ def test_broken_group_toml_points_at_the_line(tmp_path: Path) -> None:
     assert result.returncode == 2
     assert f"{tmp_path / 'group.toml'}:4" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_render_commands_report_a_malformed_value_without_traceback(tmp_path: Path) -> None:
+    shutil.copy2(FIXTURES / "store" / "db" / "group.toml", tmp_path / "group.toml")
+    shutil.copy2(FIXTURES / "malformed" / "dangling_concatenation.bib", tmp_path / "a.bib")
+    for command in ("readme", "index", "export"):
+        result = run_cli("--bib", str(tmp_path), command, "-o", str(tmp_path / "out"))
+        assert result.returncode == 2, command
+        assert f"{tmp_path / 'a.bib'}:1: field `title` of doe2020one" in result.stderr
+        assert "Traceback" not in result.stderr

@@ -14,6 +14,7 @@ from tests.conftest import FIXTURES, run_cli
 
 MALFORMED = sorted((FIXTURES / "malformed").glob("*.bib"))
 EXPECTED_RULE_AND_LINE = {
+    "dangling_concatenation.bib": ("malformed-value", 3),
     "duplicate_key_case.bib": ("duplicate-key", 8),
     "duplicated_field.bib": ("duplicate-field", 1),
     "key_with_space.bib": ("invalid-key", 1),

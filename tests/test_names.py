@@ -55,3 +55,11 @@ def test_the_three_name_forms() -> None:
     assert parse_name("van der Berg, Jan") == Name(family="Berg", given="Jan", particle="van der")
     assert parse_name("Smith, Jr., John") == Name(family="Smith", given="John", suffix="Jr.")
     assert parse_names("{IEEE Standards} and Doe, J.")[0] == Name(literal="IEEE Standards")
+
+
+def test_degenerate_names_do_not_raise() -> None:
+    from dlg_bib.names import Name, parse_name, parse_names
+
+    assert parse_name(",") == Name()
+    assert parse_name("") == Name()
+    assert parse_names("Doe, Jane and ,")[0] == Name(family="Doe", given="Jane")
