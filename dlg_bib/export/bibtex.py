@@ -78,18 +78,7 @@ def _fill_sort_fields(out: Record) -> None:
 
 
 def _copied_fields(entry: FieldSource) -> dict[str, str]:
-    fields: dict[str, str] = {}
-    for name in entry.fields:
-        if name in DROPPED or name.startswith("dlg-"):
-            continue
-        text = entry.get(name)
-        if not text.strip():
-            continue
-        target = RENAMED.get(name, name)
-        if target in fields and target != name:
-            continue  # the BibTeX field itself wins over its biblatex twin
-        fields[target] = record.field_value(name, text)
-    return fields
+    return record.copied_fields(entry, DROPPED, RENAMED)
 
 
 def _entry_type(entry: FieldSource) -> str:

@@ -7,6 +7,7 @@ parent (a chapter's `container-title` is its book's title); arXiv preprints are 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import Any
 
 from dlg_bib import ids
@@ -144,17 +145,18 @@ def _put(item: Item, name: str, value: Any) -> None:
 
 def _put_names(item: Item, role: str, value: str) -> None:
     if value:
-        item[role] = [_csl_name(n) for n in parse_names(value)]
+        item[role] = [csl_name(n) for n in parse_names(value)]
 
 
-def _csl_name(name: Name) -> dict[str, str]:
+def csl_name(name: Name, decode: Callable[[str], str] = text) -> dict[str, str]:
+    """A CSL name object; `decode` turns each LaTeX part into the output's text."""
     if name.literal:
-        return {"literal": text(name.literal)}
-    out = {"family": text(name.family), "given": text(name.given)}
+        return {"literal": decode(name.literal)}
+    out = {"family": decode(name.family), "given": decode(name.given)}
     if name.particle:
-        out["non-dropping-particle"] = text(name.particle)
+        out["non-dropping-particle"] = decode(name.particle)
     if name.suffix:
-        out["suffix"] = text(name.suffix)
+        out["suffix"] = decode(name.suffix)
     return {k: v for k, v in out.items() if v}
 
 

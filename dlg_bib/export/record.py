@@ -189,3 +189,23 @@ def field_value(name: str, text: str) -> str:
     if name in TITLE_FIELDS:
         return latex.safe_text(latex.protect_title(text))
     return latex.safe_text(text)
+
+
+def copied_fields(
+    entry: FieldSource, dropped: frozenset[str], renamed: dict[str, str]
+) -> dict[str, str]:
+    """The entry's fields for a target format: dlg-only and `dropped` fields left out,
+    `renamed` ones under the target's name; where both twins exist (`journal` and
+    `journaltitle`), the target's own field wins."""
+    fields: dict[str, str] = {}
+    for name in entry.fields:
+        if name in dropped or name.startswith("dlg-"):
+            continue
+        text = entry.get(name)
+        if not text.strip():
+            continue
+        target = renamed.get(name, name)
+        if target in fields and target != name:
+            continue
+        fields[target] = field_value(name, text)
+    return fields

@@ -15,9 +15,10 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from dlg_bib.export.csl import csl_name
 from dlg_bib.gcpause import collector_paused
 from dlg_bib.model import Database, Entry
-from dlg_bib.names import Name, parse_name
+from dlg_bib.names import parse_name
 from dlg_bib.render.context import (
     Context,
     Fields,
@@ -72,21 +73,10 @@ def csl_type(entry: Entry, fields: Fields) -> str:
     return kind
 
 
-def csl_name(name: Name) -> dict[str, str]:
-    if name.literal:
-        return {"literal": decode(name.literal)}
-    item = {"family": decode(name.family), "given": decode(name.given)}
-    if name.particle:
-        item["non-dropping-particle"] = decode(name.particle)
-    if name.suffix:
-        item["suffix"] = decode(name.suffix)
-    return {k: v for k, v in item.items() if v}
-
-
 @lru_cache(maxsize=1 << 16)
 def _csl_person(text: str) -> dict[str, str]:
     # Cached by the name as written: people recur across entries. Callers copy it.
-    return csl_name(parse_name(text))
+    return csl_name(parse_name(text), decode)
 
 
 def csl_names(fields: Fields, name: str) -> list[dict[str, str]]:
