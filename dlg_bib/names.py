@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -124,3 +125,17 @@ def _balanced_inner(text: str) -> bool:
 
 def parse_names(text: str) -> list[Name]:
     return [parse_name(part) for part in split_names(text)]
+
+
+def csl_name(name: Name, decode: Callable[[str], str]) -> dict[str, str]:
+    """The CSL-JSON name object of `name`; `decode` turns each LaTeX part into output text."""
+    if name.literal:
+        return {"literal": decode(name.literal)}
+    parts = (
+        ("family", name.family),
+        ("given", name.given),
+        ("non-dropping-particle", name.particle),
+        ("suffix", name.suffix),
+    )
+    decoded = {key: decode(value) for key, value in parts if value}
+    return {key: value for key, value in decoded.items() if value}

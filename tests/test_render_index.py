@@ -184,3 +184,43 @@ def test_cli_writes_file_and_stdout(tmp_path: Path) -> None:
     )
     assert result.exit_code == 0
     assert isinstance(json.loads(result.output), list)
+
+
+# The references are encoded by hand (for speed): the text must stay exactly what
+# `json.dumps` writes for each line, in the documented layout.
+def _layout(document: dict[str, Any]) -> str:
+    def compact(value: Any) -> str:
+        return json.dumps(value, ensure_ascii=False, sort_keys=True)
+
+    lines = []
+    for key in sorted(document):
+        value = document[key]
+        if isinstance(value, list) and value:
+            inner = ",\n".join("    " + compact(v) for v in value)
+            lines.append(f"  {compact(key)}: [\n{inner}\n  ]")
+        else:
+            lines.append(f"  {compact(key)}: {compact(value)}")
+    return "{\n" + ",\n".join(lines) + "\n}\n"
+
+
+def test_text_is_what_json_dumps_writes() -> None:
+    text = _index()
+    assert text == _layout(json.loads(text))
+    items = index.build_index(open_database(DB), csl_only=True)
+    compact = [json.dumps(v, ensure_ascii=False, sort_keys=True) for v in json.loads(items)]
+    assert items == "[\n" + ",\n".join(compact) + "\n]\n"
+
+
+def test_item_layout_is_sorted() -> None:
+    keys = [key for key, _, _ in index._ITEM_LAYOUT]
+    assert keys == sorted(keys)
+
+
+def test_database_without_references(tmp_path: Path) -> None:
+    shutil.copytree(DB, tmp_path / "bib")
+    for bib in (tmp_path / "bib").glob("*.bib"):
+        bib.write_text("", encoding="utf-8")
+    db = open_database(tmp_path / "bib")
+    text = index.build_index(db)
+    assert json.loads(text)["references"] == [] and text == _layout(json.loads(text))
+    assert json.loads(index.build_index(db, csl_only=True)) == []
