@@ -9,7 +9,7 @@ import jsonschema
 import pytest
 
 from dlg_bib.database import open_database
-from dlg_bib.export import Criteria, export
+from dlg_bib.export import Criteria, csl, export
 from tests.conftest import FIXTURES, REPO
 
 SCHEMA = json.loads((FIXTURES / "export" / "csl-data.json").read_text())
@@ -77,3 +77,24 @@ def test_web_page_has_site_and_dates() -> None:
 
 def test_edition_words_become_numbers() -> None:
     assert items(FIXTURES / "export" / "db")["aliprantis2006infinite"]["edition"] == "3"
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        [
+            {
+                "id": "a",
+                "title": 'Ünïcödé "quoted" \\ back\nslash',
+                "issued": {"date-parts": [[2021, 7]]},
+            }
+        ],
+        [{"author": [{"family": "Pękalska", "given": "Elżbieta"}], "custom": {"dlg": {}}}],
+        [{"empty": [], "nested": {"deeper": {"list": [1, 2.5, True, None]}}}],
+        [],
+        [{"emoji": "🤖 \u2028 line separator", "tab": "a\tb"}],
+    ],
+)
+def test_to_json_writes_what_json_dumps_writes(value: list[dict[str, object]]) -> None:
+    expected = json.dumps(value, ensure_ascii=False, indent=2, sort_keys=True) + "\n"
+    assert csl.to_json(value) == expected

@@ -7,7 +7,6 @@ bytes (entries by key, parents after children; fields in a fixed order).
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, replace
 
 from dlg_bib.export import biblatex, bibtex, csl, record
@@ -51,7 +50,7 @@ def csl_json(selection: Selection) -> str:
         if parent.lower() in by_key:
             parents[child] = by_key[parent.lower()]
     items = csl.to_items(selection.entries, parents)
-    return json.dumps(items, ensure_ascii=False, indent=2, sort_keys=True) + "\n"
+    return csl.to_json(items)
 
 
 def cited_items(

@@ -59,8 +59,7 @@ def to_record(entry: FieldSource) -> Record:
     return out
 
 
-def _copied_fields(entry: FieldSource) -> dict[str, str]:
-    return record.copied_fields(entry, DROPPED, RENAMED)
+_copied_fields = record.FieldCopier(DROPPED, RENAMED)
 
 
 def _entry_type(entry: FieldSource) -> str:

@@ -77,8 +77,7 @@ def _fill_sort_fields(out: Record) -> None:
         fields["year"] = "n.d."
 
 
-def _copied_fields(entry: FieldSource) -> dict[str, str]:
-    return record.copied_fields(entry, DROPPED, RENAMED)
+_copied_fields = record.FieldCopier(DROPPED, RENAMED)
 
 
 def _entry_type(entry: FieldSource) -> str:

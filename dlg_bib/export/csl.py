@@ -6,14 +6,17 @@ parent (a chapter's `container-title` is its book's title); arXiv preprints are 
 
 from __future__ import annotations
 
+import json
 import re
-from collections.abc import Callable
+from functools import lru_cache
+from json.encoder import encode_basestring
 from typing import Any
 
 from dlg_bib import ids
 from dlg_bib.export import latex, record
+from dlg_bib.export.record import FieldSource, ResolvedOnUse
 from dlg_bib.model import Entry
-from dlg_bib.names import Name, parse_names
+from dlg_bib.names import Name, csl_name, parse_names
 from dlg_bib.text import latex_to_text
 
 TYPES = {
@@ -87,16 +90,33 @@ def to_items(
     With `sentence_case`, titles are given in sentence case, the form CSL styles expect (APA
     and IEEE print titles as given; Chicago title-cases them); otherwise as written."""
     parents = parents or {}
-    return [
-        to_item(e, parents.get(e.key.lower()), sentence_case=sentence_case, events=events)
-        for e in entries
-    ]
+    items = []
+    for entry in entries:
+        parent = parents.get(entry.key.lower())
+        items.append(
+            to_item(
+                ResolvedOnUse(entry),
+                None if parent is None else ResolvedOnUse(parent),
+                sentence_case=sentence_case,
+                events=events,
+            )
+        )
+    return items
 
 
 def to_item(
-    entry: Entry, parent: Entry | None = None, *, sentence_case: bool = False, events: bool = False
+    entry: FieldSource,
+    parent: FieldSource | None = None,
+    *,
+    sentence_case: bool = False,
+    events: bool = False,
 ) -> Item:
+    own = entry.fields
+    inherited = parent.fields if parent is not None else {}
+
     def get(name: str) -> str:
+        if name not in own and name not in inherited:
+            return ""  # most names asked for are in neither
         value = entry.get(name)
         if not value.strip() and parent is not None and name in _INHERITED:
             value = parent.get(name)
@@ -129,8 +149,16 @@ def to_item(
     return item
 
 
-def csl_type(entry: Entry) -> str:
-    if record.is_preprint(entry):
+def _arxiv_id(entry: FieldSource) -> str | None:
+    return entry.arxiv_id if isinstance(entry, ResolvedOnUse) else record.arxiv_id(entry)
+
+
+def _is_preprint(entry: FieldSource) -> bool:
+    return entry.is_preprint if isinstance(entry, ResolvedOnUse) else record.is_preprint(entry)
+
+
+def csl_type(entry: FieldSource) -> str:
+    if _is_preprint(entry):
         return "article"
     kind = TYPES.get(entry.entry_type)
     if kind:
@@ -145,29 +173,25 @@ def _put(item: Item, name: str, value: Any) -> None:
 
 def _put_names(item: Item, role: str, value: str) -> None:
     if value:
-        item[role] = [csl_name(n) for n in parse_names(value)]
+        # Copies: the same people recur across entries, and items are handed to callers.
+        item[role] = [dict(_decoded_name(n)) for n in parse_names(value)]
 
 
-def csl_name(name: Name, decode: Callable[[str], str] = text) -> dict[str, str]:
-    """A CSL name object; `decode` turns each LaTeX part into the output's text."""
-    if name.literal:
-        return {"literal": decode(name.literal)}
-    out = {"family": decode(name.family), "given": decode(name.given)}
-    if name.particle:
-        out["non-dropping-particle"] = decode(name.particle)
-    if name.suffix:
-        out["suffix"] = decode(name.suffix)
-    return {k: v for k, v in out.items() if v}
+@lru_cache(maxsize=16384)
+def _decoded_name(name: Name) -> dict[str, str]:
+    return csl_name(name, text)
 
 
-def _put_container(item: Item, entry: Entry, parent: Entry | None, events: bool) -> None:
+def _put_container(
+    item: Item, entry: FieldSource, parent: FieldSource | None, events: bool
+) -> None:
     """Journal, proceedings, book or web site. With `events`, a conference paper without
     pages, volume or editors also names its event: IEEE cites those as talks ("presented
     at EVENT") and prints no venue otherwise; APA would print both, so it is opt-in."""
     container = entry.get("journal") or entry.get("journaltitle") or entry.get("booktitle")
     if not container and parent is not None:
         container = parent.get("booktitle") or parent.get("title")
-    if record.is_preprint(entry):
+    if _is_preprint(entry):
         container = ""
     elif not container and item["type"] == "webpage":
         container = entry.get("howpublished")  # the site: "Wikipedia", "Google AI Blog"
@@ -179,15 +203,15 @@ def _put_container(item: Item, entry: Entry, parent: Entry | None, events: bool)
         item["event"] = item["event-title"] = event[:1].upper() + event[1:]
 
 
-def _has_locators(entry: Entry, parent: Entry | None) -> bool:
+def _has_locators(entry: FieldSource, parent: FieldSource | None) -> bool:
     sources = [entry] if parent is None else [entry, parent]
     names = ("pages", "volume", "number", "editor")
     return any(source.has(name) for source in sources for name in names)
 
 
-def _put_number(item: Item, entry: Entry, number: str) -> None:
-    arxiv = record.arxiv_id(entry)
-    if arxiv and record.is_preprint(entry):
+def _put_number(item: Item, entry: FieldSource, number: str) -> None:
+    arxiv = _arxiv_id(entry)
+    if arxiv and _is_preprint(entry):
         item["number"] = f"arXiv:{arxiv}"
     elif number and item["type"] in ("article-journal", "paper-conference"):
         item["issue"] = text(number)
@@ -195,13 +219,13 @@ def _put_number(item: Item, entry: Entry, number: str) -> None:
         item["number"] = text(number)
 
 
-def _publisher(entry: Entry, get: Any) -> str:
-    if record.is_preprint(entry):
+def _publisher(entry: FieldSource, get: Any) -> str:
+    if _is_preprint(entry):
         return "arXiv"
     return str(get("publisher") or get("institution") or get("school") or get("organization"))
 
 
-def _genre(entry: Entry) -> str:
+def _genre(entry: FieldSource) -> str:
     if entry.entry_type in _THESIS_GENRE:
         return _THESIS_GENRE[entry.entry_type]
     if entry.entry_type in ("misc", "online") and not entry.has("url"):
@@ -215,7 +239,7 @@ def _edition(value: str) -> str:
     return str(number) if number else value
 
 
-def _put_issued(item: Item, entry: Entry, parent: Entry | None) -> None:
+def _put_issued(item: Item, entry: FieldSource, parent: FieldSource | None) -> None:
     year, month, day = record.year_month_day(entry)
     if not year and parent is not None:
         year, month, day = record.year_month_day(parent)
@@ -235,12 +259,54 @@ def _date_parts_of(value: str) -> dict[str, Any] | None:
     return {"date-parts": [[int(p) for p in match.groups() if p]]}
 
 
-def _put_identifiers(item: Item, entry: Entry, get: Any) -> None:
+def _put_identifiers(item: Item, entry: FieldSource, get: Any) -> None:
     doi = record.doi_of(entry)
     _put(item, "DOI", doi)
     url = str(get("url"))
-    arxiv = record.arxiv_id(entry)
-    if not url and arxiv and record.is_preprint(entry):
+    arxiv = _arxiv_id(entry)
+    if not url and arxiv and _is_preprint(entry):
         url = ids.arxiv_abs_url(arxiv)
     if url and not (doi and ids.normalize_doi(url) == doi):
         item["URL"] = record.safe_url(url)
+
+
+# ---- JSON -----------------------------------------------------------------------------------
+
+
+def to_json(items: list[Item]) -> str:
+    """`json.dumps(items, ensure_ascii=False, indent=2, sort_keys=True)` + newline, byte for
+    byte; with `indent` the standard library falls back to its pure-Python encoder, which
+    took longer than building the items on big exports."""
+    return _json(items, "") + "\n"
+
+
+def _json(value: Any, indent: str) -> str:
+    kind = type(value)
+    if kind is str:
+        return str(encode_basestring(value))
+    if kind is dict and value:
+        try:
+            return _json_object(value, indent)
+        except TypeError:  # a key that is not a string: the library's rules
+            pass
+    elif kind is list and value:
+        inner = indent + "  "
+        members = [_json(member, inner) for member in value]
+        return "[\n" + inner + (",\n" + inner).join(members) + "\n" + indent + "]"
+    elif kind is int:
+        return int.__repr__(value)
+    # Anything else (empty containers, numbers, other keys): the library, re-indented (JSON
+    # strings hold no raw newlines, so every newline is a line break of the layout).
+    text = json.dumps(value, ensure_ascii=False, indent=2, sort_keys=True)
+    return text.replace("\n", "\n" + indent)
+
+
+def _json_object(value: dict[Any, Any], indent: str) -> str:
+    """A non-empty object; TypeError when a key is not a string (`encode_basestring`)."""
+    inner = indent + "  "
+    members = []
+    for name in sorted(value):
+        member = value[name]
+        text = encode_basestring(member) if type(member) is str else _json(member, inner)
+        members.append(encode_basestring(name) + ": " + text)
+    return "{\n" + inner + (",\n" + inner).join(members) + "\n" + indent + "}"

@@ -79,8 +79,14 @@ def to_latex(value: str) -> str:
     """`value` with non-ASCII characters written as braced LaTeX; ASCII input is returned as is."""
     if value.isascii():
         return value
-    value = unicodedata.normalize("NFC", value)
-    return "".join(ch if ch.isascii() else _char_to_latex(ch) for ch in value)
+    return _NON_ASCII.sub(_latex_of_match, unicodedata.normalize("NFC", value))
+
+
+_NON_ASCII = re.compile(r"[^\x00-\x7f]")
+
+
+def _latex_of_match(match: re.Match[str]) -> str:
+    return _char_to_latex(match.group())
 
 
 @lru_cache(maxsize=4096)
@@ -120,10 +126,52 @@ def protect_title(title: str) -> str:
     `Non-{Euclidean}`, `{GPT}-2`. Braced groups, math and commands are left as written, so
     nothing is double-braced; a title braced as a whole is returned as is."""
     if not _NOT_PLAIN.search(title):
-        return _PROTECTED_PART.sub(r"{\g<0>}", title)  # no groups or math: one regex pass
+        # No groups or math: word by word (a space ends every part, so this is the same as
+        # one pass over the title), and words repeat across titles.
+        return " ".join([_protect_word(word) for word in title.split(" ")])
     if title.startswith("{") and title.endswith("}") and _one_group(title):
         return title
+    if not _ESCAPED_DELIMITER.search(title):
+        pieces = title.split(" ")
+        protected = [p for p in map(_protect_piece, pieces) if p is not None]
+        if len(protected) == len(pieces):
+            return " ".join(protected)
     return _KEPT_OR_PROTECTED.sub(_keep_or_brace, title)
+
+
+# `\{`, `\}`, `\$` and `\ ` can make groups, formulas or commands run past a space.
+_ESCAPED_DELIMITER = re.compile(r"\\[{}$ ]")
+
+
+@lru_cache(maxsize=65536)
+def _protect_piece(piece: str) -> str | None:
+    """A space-delimited piece of a title protected on its own, or None when a group or
+    formula in it may go on past the space (then only the whole title can be scanned).
+
+    Pieces are self-contained when their braces nest and close and their `$` pair up
+    outside braces: every group, formula and command then ends inside the piece, so the
+    one-pass scan over the whole title finds the same matches in it."""
+    depth = 0
+    dollars = 0
+    for ch in piece:
+        if ch == "{":
+            depth += 1
+        elif ch == "}":
+            depth -= 1
+            if depth < 0:
+                return None
+        elif ch == "$":
+            if depth:
+                return None
+            dollars += 1
+    if depth or dollars % 2:
+        return None
+    return _KEPT_OR_PROTECTED.sub(_keep_or_brace, piece)
+
+
+@lru_cache(maxsize=65536)
+def _protect_word(word: str) -> str:
+    return _PROTECTED_PART.sub(r"{\g<0>}", word)
 
 
 def _keep_or_brace(match: re.Match[str]) -> str:

@@ -51,18 +51,27 @@ class Record:
     bare: set[str] = field(default_factory=set)
 
     def render(self) -> str:
+        fields = self.fields
+        bare = self.bare
         lines = [f"@{self.entry_type}{{{self.key},"]
-        for name in sorted(self.fields, key=lambda n: (_RANK.get(n, len(_RANK)), n)):
-            value = self.fields[name]
-            shown = value if name in self.bare else "{" + value + "}"
-            lines.append(f"  {name} = {shown},")
+        for name in field_order(tuple(fields)):
+            if name in bare:
+                lines.append(f"  {name} = {fields[name]},")
+            else:
+                lines.append(f"  {name} = {{{fields[name]}}},")
         lines.append("}")
         return "\n".join(lines)
 
 
+@lru_cache(maxsize=1024)  # records of one kind share their field names
+def field_order(names: tuple[str, ...]) -> tuple[str, ...]:
+    """`names` in writing order: `FIELD_ORDER`, then the others alphabetically."""
+    return tuple(sorted(names, key=lambda n: (_RANK.get(n, len(_RANK)), n)))
+
+
 def render_all(records: list[Record]) -> str:
     """The whole file: entries separated by one blank line, ending in a newline."""
-    return "\n\n".join(r.render() for r in records) + ("\n" if records else "")
+    return "\n\n".join([r.render() for r in records]) + ("\n" if records else "")
 
 
 # ---- facts read from an entry ------------------------------------------------------------
@@ -92,13 +101,67 @@ class Resolved:
         self.key = entry.key
         self.entry_type = entry.entry_type
         self.fields: Mapping[str, str] = entry.fields
-        self.texts = {name: entry.get(name) for name in entry.fields}
+        self.texts = resolved_texts(entry)
 
     def get(self, name: str, default: str = "") -> str:
         return self.texts.get(name, default)
 
     def has(self, name: str) -> bool:
         return bool(self.texts.get(name, "").strip())
+
+
+class ResolvedOnUse:
+    """An entry whose fields' texts are resolved on first use and then kept: for writers
+    that read some fields several times and others never (CSL), so a field it never
+    reads cannot fail it."""
+
+    __slots__ = ("_arxiv", "_entry", "_preprint", "_texts", "entry_type", "fields", "key")
+
+    def __init__(self, entry: Entry) -> None:
+        self._entry = entry
+        self._texts: dict[str, str] = {}
+        self.key = entry.key
+        self.entry_type = entry.entry_type
+        self.fields: Mapping[str, str] = entry.fields
+        self._arxiv: tuple[str | None] | None = None  # (id,) once worked out
+        self._preprint: bool | None = None
+
+    @property
+    def arxiv_id(self) -> str | None:
+        """`arxiv_id(self)`, worked out once."""
+        if self._arxiv is None:
+            self._arxiv = (arxiv_id(self),)
+        return self._arxiv[0]
+
+    @property
+    def is_preprint(self) -> bool:
+        """`is_preprint(self)`, worked out once."""
+        if self._preprint is None:
+            self._preprint = self.arxiv_id is not None and is_preprint(self, self.arxiv_id)
+        return self._preprint
+
+    def get(self, name: str, default: str = "") -> str:
+        text = self._texts.get(name)
+        if text is None:
+            if name not in self.fields:
+                return default
+            text = self._texts[name] = self._entry.get(name)
+        return text
+
+    def has(self, name: str) -> bool:
+        return bool(self.get(name).strip())
+
+
+def resolved_texts(entry: Entry) -> dict[str, str]:
+    """Every field's text (`Entry.get`), with the common `{…}` case inlined: this runs for
+    every field of every exported entry."""
+    texts: dict[str, str] = {}
+    for name, raw in entry.fields.items():
+        if raw[:1] == "{" and raw[-1:] == "}" and "#" not in raw:
+            texts[name] = raw[1:-1]  # what `values.resolve` returns for it
+        else:
+            texts[name] = entry.get(name)
+    return texts
 
 
 def arxiv_id(entry: FieldSource) -> str | None:
@@ -178,7 +241,6 @@ def safe_url(url: str) -> str:
     return url if url.isascii() and " " not in url else quote(url, safe=":/?#[]@!$&'()*+,;=%~")
 
 
-@lru_cache(maxsize=65536)  # journals, venues, publishers and years repeat across entries
 def field_value(name: str, text: str) -> str:
     """A field's LaTeX-safe value for the target file."""
     text = " ".join(text.split())
@@ -191,21 +253,44 @@ def field_value(name: str, text: str) -> str:
     return latex.safe_text(text)
 
 
-def copied_fields(
-    entry: FieldSource, dropped: frozenset[str], renamed: dict[str, str]
-) -> dict[str, str]:
+class FieldCopier:
     """The entry's fields for a target format: dlg-only and `dropped` fields left out,
     `renamed` ones under the target's name; where both twins exist (`journal` and
-    `journaltitle`), the target's own field wins."""
-    fields: dict[str, str] = {}
-    for name in entry.fields:
-        if name in dropped or name.startswith("dlg-"):
-            continue
-        text = entry.get(name)
-        if not text.strip():
-            continue
-        target = renamed.get(name, name)
-        if target in fields and target != name:
-            continue
-        fields[target] = field_value(name, text)
-    return fields
+    `journaltitle`), the target's own field wins.
+
+    Which fields to copy, and under which names, depends only on the entry's field names,
+    which repeat across entries: that plan is worked out once per set of names."""
+
+    def __init__(self, dropped: frozenset[str], renamed: dict[str, str]) -> None:
+        self.dropped = dropped
+        self.renamed = renamed
+        self._plans: dict[tuple[str, ...], list[tuple[str, str, bool]]] = {}
+
+    def __call__(self, entry: FieldSource) -> dict[str, str]:
+        texts = entry.texts if isinstance(entry, Resolved) else _texts_of(entry)
+        names = tuple(texts)
+        plan = self._plans.get(names)
+        if plan is None:
+            plan = self._plans[names] = self._plan(names)
+        fields: dict[str, str] = {}
+        for name, target, is_renamed in plan:
+            if is_renamed and target in fields:
+                continue
+            value = field_value(name, texts[name])
+            if value:  # empty exactly when the text is blank
+                fields[target] = value
+        return fields
+
+    def _plan(self, names: tuple[str, ...]) -> list[tuple[str, str, bool]]:
+        """(field, target name, renamed?) for each field to copy, in the entry's order."""
+        plan = []
+        for name in names:
+            if name in self.dropped or name.startswith("dlg-"):
+                continue
+            target = self.renamed.get(name, name)
+            plan.append((name, target, target != name))
+        return plan
+
+
+def _texts_of(entry: FieldSource) -> dict[str, str]:
+    return {name: entry.get(name) for name in entry.fields}
