@@ -157,3 +157,13 @@ def test_entry_cited_by_alias_is_written_under_that_name(db: Database) -> None:
     assert list(both) == ["vaswani2017attention", "vaswani2017"]
     legacy = fields_of(export(db, Criteria(keys=["Ref 14"])).text)  # not a valid key: real key
     assert list(legacy) == ["vaswani2017attention"]
+
+
+@pytest.mark.parametrize("fmt", ["bibtex", "biblatex"])
+def test_group_bookkeeping_stays_out_of_exports(fmt: str) -> None:
+    """Tags, legacy labels and free-copy records are the group's, not the paper's."""
+    db = open_database(FIXTURES.parent.parent / "bib")
+    text = export(db, Criteria(), fmt).text
+    fields = {name for block in parse_bib(Path("x.bib"), text).entries for name in block.fields}
+    assert len(fields) > 10
+    assert not {f for f in fields if f.startswith(("dlg-", "oa"))}

@@ -17,8 +17,10 @@ from dlg_bib import ids
 from dlg_bib.export import record
 from dlg_bib.export.record import FieldSource, Record, Resolved
 from dlg_bib.model import DLG_FIELDS, Entry
+from dlg_bib.openaccess import OA_FIELDS
 
-DROPPED = frozenset({*DLG_FIELDS, "year", "month", "date"})
+# The group's own bookkeeping (tags, legacy labels, free-copy records) stays home.
+DROPPED = frozenset({*DLG_FIELDS, *OA_FIELDS, "year", "month", "date"})
 RENAMED = {
     "journal": "journaltitle",
     "address": "location",

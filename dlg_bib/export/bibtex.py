@@ -21,8 +21,10 @@ from __future__ import annotations
 from dlg_bib.export import record
 from dlg_bib.export.record import FieldSource, Record, Resolved
 from dlg_bib.model import DLG_FIELDS, Entry
+from dlg_bib.openaccess import OA_FIELDS
 
-DROPPED = frozenset({*DLG_FIELDS, "ids", "date", "month", "year", "urldate"})
+# The group's own bookkeeping (tags, legacy labels, free-copy records) stays home.
+DROPPED = frozenset({*DLG_FIELDS, *OA_FIELDS, "ids", "date", "month", "year", "urldate"})
 RENAMED = {
     "journaltitle": "journal",
     "location": "address",
