@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from dlg_bib import ids, keys, store
+from dlg_bib import ids, keys, store, values
 from dlg_bib.errors import ParseError
 from dlg_bib.lint import work_identities
 from dlg_bib.model import F_LEGACY, Database, Entry, split_list
@@ -74,25 +74,13 @@ def normalize(entry: Entry) -> Entry:
     url = result.get("url")
     if doi and url and ids.normalize_doi(url) == doi:
         del fields["url"]  # the DOI is the link
-    # Inline the text of macros we cannot bring along (the other file's @string).
+    # Inline the text of macros we cannot bring along (the other file's @string);
+    # month macros (`jul`) are BibTeX's own and stay as they are.
     for name, raw in list(fields.items()):
-        if not raw.strip().startswith(("{", '"')) and not raw.strip().isdigit():
-            text = result.get(name)
-            if name != "month" or text.lower()[:3] not in (
-                "jan",
-                "feb",
-                "mar",
-                "apr",
-                "may",
-                "jun",
-                "jul",
-                "aug",
-                "sep",
-                "oct",
-                "nov",
-                "dec",
-            ):
-                fields[name] = braced(text)
+        bare = raw.strip()
+        if bare.startswith(("{", '"')) or bare.isdigit() or bare.lower() in values.MONTH_MACROS:
+            continue
+        fields[name] = braced(result.get(name))
     return result
 
 

@@ -63,3 +63,17 @@ def test_import_of_unparsable_file_reports_line_and_writes_nothing(fixture_copy)
     assert f"{bad}:4" in result.stderr
     assert "Traceback" not in result.stderr
     assert (db / "references.bib").read_bytes() == before
+
+
+def test_import_inlines_foreign_strings_and_keeps_month_macros(fixture_copy) -> None:  # type: ignore[no-untyped-def]
+    db: Path = fixture_copy("store/db")
+    result = run_cli("--bib", str(db), "import", str(FIXTURES / "import" / "with_strings.bib"))
+    assert result.returncode == 0, result.stderr
+    entry = open_workspace(db).db.find("krizhevsky2012imagenet")
+    assert entry is not None
+    # The other file's @string is not ours: its text comes along, braced.
+    assert entry.fields["booktitle"] == "{Advances in Neural Information Processing Systems 25}"
+    assert entry.fields["month"] == "dec"  # BibTeX's own macro stays a macro
+    assert entry.fields["year"] == "2012"
+    assert "timestamp" not in entry.fields  # reference-manager bookkeeping dropped
+    assert entry.aliases == ["Krizhevsky:2012"]
