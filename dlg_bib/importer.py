@@ -15,7 +15,7 @@ from pathlib import Path
 from dlg_bib import ids, keys, store, values
 from dlg_bib.errors import ParseError
 from dlg_bib.lint import work_identities
-from dlg_bib.model import F_LEGACY, Database, Entry, split_list
+from dlg_bib.model import F_LEGACY, Database, Entry
 from dlg_bib.tagging import TagRequest, apply_tag
 from dlg_bib.values import braced
 
@@ -173,7 +173,3 @@ def changed_entries(plan: ImportPlan) -> list[Entry]:
         if target not in plan.added and target not in seen:
             seen.append(target)
     return seen
-
-
-def legacy_labels_of(text: str) -> list[str]:
-    return split_list(text)
