@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import re
+import shutil
 import threading
 from pathlib import Path
 
+import pytest
 import responses
 
 from dlg_bib.sources.http import Clock, DiskCache, HttpClient, Mode
@@ -89,3 +91,15 @@ def mock_dblp_and_free_copy_sources(rsps: responses.RequestsMock) -> None:
 
 
 OPENALEX_404 = "work_404_doi_url_10.1046_j.1365-2699.2003.00795_flask_html_2025-11.html"
+
+
+def copy_enrich_database(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A copy of tests/fixtures/enrich with the sources pointed at the mocked endpoints,
+    no arXiv pacing, a fresh cache and no contact address from the caller's environment."""
+    shutil.copytree(FIXTURES / "enrich", tmp_path / "bib")
+    monkeypatch.setenv("DLG_BIB_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.setenv("DLG_BIB_ARXIV_API", ARXIV_API)
+    monkeypatch.setenv("DLG_BIB_CROSSREF_API", CROSSREF_API)
+    monkeypatch.setenv("DLG_BIB_ARXIV_DELAY", "0")
+    monkeypatch.delenv("DLG_BIB_MAILTO", raising=False)
+    return tmp_path / "bib"

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -24,8 +23,8 @@ from tests.sources_support import (
     ATOM,
     CROSSREF_API,
     CROSSREF_HEADERS,
-    FIXTURES,
     arxiv_body,
+    copy_enrich_database,
     crossref_body,
     mock_dblp_and_free_copy_sources,
 )
@@ -242,13 +241,7 @@ def mocked() -> Iterator[responses.RequestsMock]:
 
 @pytest.fixture
 def bib(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    shutil.copytree(FIXTURES / "enrich", tmp_path / "bib")
-    monkeypatch.setenv("DLG_BIB_CACHE_DIR", str(tmp_path / "cache"))
-    monkeypatch.setenv("DLG_BIB_ARXIV_API", ARXIV_API)
-    monkeypatch.setenv("DLG_BIB_CROSSREF_API", CROSSREF_API)
-    monkeypatch.setenv("DLG_BIB_ARXIV_DELAY", "0")
-    monkeypatch.delenv("DLG_BIB_MAILTO", raising=False)
-    return tmp_path / "bib"
+    return copy_enrich_database(tmp_path, monkeypatch)
 
 
 def run(bib: Path, *args: str) -> Result:
