@@ -14,7 +14,7 @@ import click
 from dlg_bib.cli import AppContext, pass_app
 from dlg_bib.errors import EXIT_FINDINGS, EXIT_OK
 from dlg_bib.links.cache import LinkCache
-from dlg_bib.links.check import CheckOptions, LinkResult
+from dlg_bib.links.check import MAX_CONCURRENCY, CheckOptions, LinkResult
 from dlg_bib.links.extract import collect_links
 from dlg_bib.links.report import render_json, render_markdown, render_table
 from dlg_bib.links.runner import check_links
@@ -38,14 +38,14 @@ RENDERERS = {"table": render_table, "json": render_json, "markdown": render_mark
 )
 @click.option(
     "--concurrency",
-    type=click.IntRange(1, 256),
-    default=8,
+    type=click.IntRange(1, MAX_CONCURRENCY),
+    default=32,
     show_default=True,
-    help="Requests in flight overall.",
+    help="Requests in flight overall (fewer if the open-files limit is lower).",
 )
 @click.option(
     "--per-host",
-    type=click.IntRange(1, 256),
+    type=click.IntRange(1, MAX_CONCURRENCY),
     default=2,
     show_default=True,
     help="Requests in flight per host (arXiv, doi.org and Crossref keep their own stricter rules).",

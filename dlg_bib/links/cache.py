@@ -101,8 +101,9 @@ class LinkCache:
     def save(self) -> None:
         """Write atomically; a cache that cannot be written only costs time next run."""
         self._prune()
+        # Compact: the C encoder only runs without indent, and nobody reads this file.
         payload = json.dumps(
-            {"format": _FORMAT, "results": self._results}, sort_keys=True, indent=0
+            {"format": _FORMAT, "results": self._results}, sort_keys=True, separators=(",", ":")
         )
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)

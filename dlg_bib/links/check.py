@@ -1,21 +1,31 @@
-"""The concurrent link checker: one worker thread per overall slot, per-host slots from the
-gate, HEAD then GET, redirects with loop detection, bounded retries, one verdict per URL.
+"""The concurrent link checker: one task per URL on one event loop, per-host and overall
+slots from the gate, HEAD then GET, redirects with loop detection, bounded retries, one
+verdict per URL.
 """
 
 from __future__ import annotations
 
-import http.client
+import asyncio
 import socket
 import ssl
-import threading
 import time
-from collections.abc import Callable, Iterable, Mapping
-from dataclasses import asdict, dataclass, field
-from typing import Any
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from typing import Any, Final
 from urllib.parse import urldefrag, urljoin
 
 from dlg_bib import __version__
-from dlg_bib.links.client import BadURL, ConnectionPool, Response, Target, parse_target, send
+from dlg_bib.links.client import (
+    BadAnswer,
+    BadURL,
+    ConnectionPool,
+    Response,
+    Target,
+    connection_budget,
+    parse_target,
+    send,
+)
 from dlg_bib.links.client import is_dns_failure as _is_dns_failure
 from dlg_bib.links.gate import HostGate
 from dlg_bib.links.policy import (
@@ -39,10 +49,15 @@ USER_AGENT = (
 _ACCEPT = "text/html,application/xhtml+xml,application/pdf;q=0.9,*/*;q=0.8"
 
 
+# Requests wait on one event loop, so a thousand in flight cost little; the bound is the
+# open-files limit, which `Checker.connected` respects too.
+MAX_CONCURRENCY: Final = 1024
+
+
 @dataclass(frozen=True)
 class CheckOptions:
     timeout: float = 10.0  # seconds per connect and per read
-    concurrency: int = 8  # requests in flight overall
+    concurrency: int = 32  # requests in flight overall
     per_host: int = 2  # requests in flight per host, unless the host's own rule is stricter
     max_hops: int = 10
     max_attempts: int = 3  # tries per request on timeouts, connection errors, 429 and 503
@@ -77,7 +92,8 @@ class LinkResult:
     cached: bool = False
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        # Every field is a plain value: no need for asdict's deep copy.
+        return {name: getattr(self, name) for name in self.__dataclass_fields__}
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> LinkResult:
@@ -108,8 +124,8 @@ def _failure_of(exc: BaseException) -> _Failure:
         return _Failure("dead", f"TLS: {exc.verify_message or exc}", retry=False)
     if isinstance(exc, ssl.SSLError):
         return _Failure("dead", f"TLS: {exc.reason or exc}", retry=True)
-    if isinstance(exc, http.client.HTTPException):
-        return _Failure("error", f"bad HTTP answer: {type(exc).__name__}", retry=True)
+    if isinstance(exc, BadAnswer):
+        return _Failure("error", f"bad HTTP answer: {exc}", retry=True)
     return _Failure("error", f"{type(exc).__name__}: {exc}", retry=True)
 
 
@@ -134,16 +150,29 @@ class _Chain:
         return "; ".join(f"{k}={v}" for k, v in self.cookies.get(host, {}).items())
 
 
-class Checker:
-    """Checks many URLs with shared connections, host slots and knowledge about hosts."""
+@dataclass
+class _Session:
+    """What belongs to one event loop: connections and host slots."""
 
-    def __init__(self, options: CheckOptions, sleep: Callable[[float], None] = time.sleep):
+    pool: ConnectionPool
+    gate: HostGate
+
+
+class Checker:
+    """Checks many URLs with shared connections, host slots and knowledge about hosts.
+
+    The work runs on one asyncio event loop: `check_all` and `check` start one; code that
+    already runs in a loop uses `async with checker.connected():` and the async methods."""
+
+    def __init__(
+        self,
+        options: CheckOptions,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    ):
         self.options = options
         self._sleep = sleep
         self._rules: dict[str, HostRule] = {}
-        self.gate: HostGate[str] = HostGate(self._rule)
-        self.pool = ConnectionPool(options.timeout)
-        self._lock = threading.Lock()
+        self._session: _Session | None = None
         self._head_refused: set[str] = set()  # hosts where HEAD proved unreliable
         self._no_such_host: set[str] = set()
 
@@ -153,53 +182,73 @@ class Checker:
             rule = self._rules[host] = self.options.rule_for(host)
         return rule
 
+    @asynccontextmanager
+    async def connected(self) -> AsyncIterator[Checker]:
+        """Open connection pool and host slots for the running event loop."""
+        # Never more connections than open files allowed: running out would fail links.
+        budget = connection_budget()
+        overall = min(self.options.concurrency, budget or self.options.concurrency)
+        gate = HostGate(self._rule, overall, sleep=self._sleep)
+        self._session = _Session(ConnectionPool(self.options.timeout), gate)
+        try:
+            yield self
+        finally:
+            self._session.pool.close()
+            self._session = None
+
+    @property
+    def gate(self) -> HostGate:
+        return self._live().gate
+
+    def _live(self) -> _Session:
+        if self._session is None:
+            raise RuntimeError("use the checker inside `async with checker.connected()`")
+        return self._session
+
     # ---- many URLs -------------------------------------------------------------------
 
     def check_all(
         self, urls: Iterable[str], on_result: Callable[[LinkResult], None] | None = None
     ) -> dict[str, LinkResult]:
+        async def run() -> dict[str, LinkResult]:
+            async with self.connected():
+                return await self.check_many(urls, on_result)
+
+        return asyncio.run(run())
+
+    async def check_many(
+        self, urls: Iterable[str], on_result: Callable[[LinkResult], None] | None = None
+    ) -> dict[str, LinkResult]:
         results: dict[str, LinkResult] = {}
-        work: list[tuple[str, str]] = []
-        for url in dict.fromkeys(urls):
-            try:
-                work.append((parse_target(url).host, url))
-            except BadURL as exc:
-                results[url] = _finish(url, "error", None, url, str(exc), _Chain(), 0.0)
-        if on_result:
-            for result in results.values():
+
+        async def one(url: str) -> None:
+            result = results[url] = await self._check_guarded(url)
+            if on_result:
                 on_result(result)
-        self.gate.add_work(work)
-        done = threading.Lock()
 
-        def worker() -> None:
-            while (url := self.gate.next_work()) is not None:
-                result = self._check_claimed(url)
-                with done:
-                    results[url] = result
-                    if on_result:
-                        on_result(result)
-
-        threads = [
-            threading.Thread(target=worker, name=f"links-{i}", daemon=True)
-            for i in range(max(1, min(self.options.concurrency, len(work))))
-        ]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
-        self.pool.close()
+        # One task per URL: a task waits for its host's slot without holding anything, so
+        # the per-host and overall limits alone decide what runs.
+        await asyncio.gather(*(one(url) for url in dict.fromkeys(urls)))
         return results
 
-    def _check_claimed(self, url: str) -> LinkResult:
-        """Check a URL whose first host slot next_work() already took for this thread."""
+    async def _check_guarded(self, url: str) -> LinkResult:
         try:
-            return self.check(url, slot_held=True)
+            return await self.check_one(url)
+        except BadURL as exc:
+            return _finish(url, "error", None, url, str(exc), _Chain(), 0.0)
         except Exception as exc:  # a bug must cost one link, not the run
             return _finish(url, "error", None, url, f"internal error: {exc!r}", _Chain(), 0.0)
 
     # ---- one URL ---------------------------------------------------------------------
 
-    def check(self, url: str, slot_held: bool = False) -> LinkResult:
+    def check(self, url: str) -> LinkResult:
+        async def run() -> LinkResult:
+            async with self.connected():
+                return await self.check_one(url)
+
+        return asyncio.run(run())
+
+    async def check_one(self, url: str) -> LinkResult:
         start = time.monotonic()
         chain = _Chain()
         current = urldefrag(url.strip())[0]
@@ -209,11 +258,9 @@ class Checker:
         permanent_so_far = True
         for _hop in range(self.options.max_hops + 1):
             try:
-                resp = self._fetch(target, chain, slot_held)
+                resp = await self._fetch(target, chain)
             except _Failure as failure:
                 return _finish(url, failure.verdict, None, current, failure.detail, chain, start)
-            finally:
-                slot_held = False
             location = resp.headers.get("location")
             if resp.status not in REDIRECT_STATUSES or not location:
                 return self._final(url, resp, current, redirect_to, chain, start)
@@ -261,31 +308,26 @@ class Checker:
         result.redirect_to = redirect_to
         return result
 
-    def _fetch(self, target: Target, chain: _Chain, slot_held: bool) -> Response:
+    async def _fetch(self, target: Target, chain: _Chain) -> Response:
         """One hop: HEAD (or GET where HEAD proved unreliable), GET fallback, retries."""
         host = target.host
         if host in self._no_such_host:
-            if slot_held:
-                self.gate.release(host)
             raise _Failure("dead", "DNS: no such host", retry=False)
-        with self._lock:
-            method = "GET" if host in self._head_refused else "HEAD"
+        method = "GET" if host in self._head_refused else "HEAD"
         head_status: int | None = None
         tries = 0
         while True:
             tries += 1
             try:
-                resp = self._send(method, target, chain, slot_held)
+                resp = await self._send(method, target, chain)
             except _Failure as failure:
                 if not failure.retry or tries >= self.options.max_attempts:
                     raise
                 chain.attempts += 1
                 if method == "HEAD" and failure.verdict in ("timeout", "error"):
                     method = "GET"  # some servers and CDNs hang up on or ignore HEAD
-                self._sleep(self.options.backoff * 2 ** (tries - 1))
+                await self._sleep(self.options.backoff * 2 ** (tries - 1))
                 continue
-            finally:
-                slot_held = False
             if is_bot_challenge(resp.headers):
                 return resp  # retrying a bot challenge only annoys the site
             if resp.status in RETRY_STATUSES and tries < self.options.max_attempts:
@@ -303,11 +345,10 @@ class Checker:
                 tries -= 1  # the fallback is not a retry
                 continue
             if head_status is not None and (head_status in (405, 501) or resp.status < 400):
-                with self._lock:
-                    self._head_refused.add(host)
+                self._head_refused.add(host)
             return resp
 
-    def _send(self, method: str, target: Target, chain: _Chain, slot_held: bool) -> Response:
+    async def _send(self, method: str, target: Target, chain: _Chain) -> Response:
         headers = {
             "User-Agent": self.options.user_agent,
             "Accept": _ACCEPT,
@@ -315,21 +356,24 @@ class Checker:
         }
         if cookie := chain.cookie_header(target.host):
             headers["Cookie"] = cookie
-        if not slot_held:
-            self.gate.acquire(target.host)
         chain.requests += 1
         try:
-            resp = send(self.pool, method, target, headers, self.options.max_body)
-        except (OSError, http.client.HTTPException) as exc:
+            resp = await self.send(method, target, headers, self.options.max_body)
+        except (OSError, BadAnswer, EOFError) as exc:
             failure = _failure_of(exc)
             if failure.detail == "DNS: no such host":
-                with self._lock:
-                    self._no_such_host.add(target.host)
+                self._no_such_host.add(target.host)
             raise failure from exc
-        finally:
-            self.gate.release(target.host)
         chain.remember_cookies(target.host, resp.set_cookies)
         return resp
+
+    async def send(
+        self, method: str, target: Target, headers: Mapping[str, str], max_body: int
+    ) -> Response:
+        """One request within the host's and the overall limits (no retries, no redirects)."""
+        session = self._live()
+        async with session.gate.slot(target.host):
+            return await send(session.pool, method, target, headers, max_body)
 
 
 def _finish(

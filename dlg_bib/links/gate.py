@@ -1,100 +1,76 @@
-"""Per-host politeness: at most N requests in flight per host, spacing between requests, and
-host-wide pauses after 429/503. Also hands out work so no worker idles on a busy host.
+"""Per-host politeness on one event loop: at most N requests in flight per host, spacing
+between requests, host-wide pauses after 429/503, and an overall limit across hosts.
+
+A request takes its host's slot before an overall one, so requests queued behind a slow,
+strict host (arXiv: one at a time, 3 s apart) never hold overall slots that other hosts
+could use.
 """
 
 from __future__ import annotations
 
-import threading
+import asyncio
 import time
-from collections import OrderedDict, deque
-from collections.abc import Callable, Iterable
-from typing import Generic, TypeVar
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
 
 from dlg_bib.links.policy import HostRule
 
-T = TypeVar("T")
+
+@dataclass
+class _Host:
+    rule: HostRule
+    slots: asyncio.Semaphore
+    not_before: float = 0.0
+    active: int = 0
 
 
-class HostGate(Generic[T]):
-    """Slots per host plus a queue of work items grouped by the host they start at."""
+@dataclass
+class HostGate:
+    """Created inside the event loop that uses it."""
 
-    def __init__(
-        self,
-        rule_for: Callable[[str], HostRule],
-        clock: Callable[[], float] = time.monotonic,
-    ):
-        self._rule_for = rule_for
-        self._clock = clock
-        self._cond = threading.Condition()
-        self._active: dict[str, int] = {}
-        self._not_before: dict[str, float] = {}
-        self._queues: OrderedDict[str, deque[T]] = OrderedDict()
-        self._pending = 0
-        self.peak: dict[str, int] = {}
+    rule_for: Callable[[str], HostRule]
+    overall: int
+    clock: Callable[[], float] = time.monotonic
+    sleep: Callable[[float], Awaitable[None]] = asyncio.sleep
+    peak: dict[str, int] = field(default_factory=dict)
+    _hosts: dict[str, _Host] = field(default_factory=dict)
+    _overall: asyncio.Semaphore | None = None
 
-    # ---- work queue ------------------------------------------------------------------
+    def _host(self, name: str) -> _Host:
+        host = self._hosts.get(name)
+        if host is None:
+            rule = self.rule_for(name)
+            host = self._hosts[name] = _Host(rule, asyncio.Semaphore(rule.max_connections))
+        return host
 
-    def add_work(self, items: Iterable[tuple[str, T]]) -> None:
-        with self._cond:
-            for host, item in items:
-                self._queues.setdefault(host, deque()).append(item)
-                self._pending += 1
-            self._cond.notify_all()
+    @asynccontextmanager
+    async def slot(self, name: str) -> AsyncIterator[None]:
+        """Hold one request slot of host `name` (and one overall) while the body runs."""
+        host = self._host(name)
+        if self._overall is None:
+            self._overall = asyncio.Semaphore(self.overall)
+        async with host.slots:
+            while True:
+                while (wait := host.not_before - self.clock()) > 0:
+                    await self.sleep(wait)
+                await self._overall.acquire()
+                # Another request of this host may have started while this one waited for
+                # an overall slot: spacing counts from when requests really start.
+                if host.not_before <= self.clock():
+                    break
+                self._overall.release()
+            if host.rule.min_interval:
+                host.not_before = self.clock() + host.rule.min_interval
+            host.active += 1
+            self.peak[name] = max(self.peak.get(name, 0), host.active)
+            try:
+                yield
+            finally:
+                host.active -= 1
+                self._overall.release()
 
-    def next_work(self) -> T | None:
-        """The next item whose host can take a request now, with a slot of that host already
-        acquired for its first request (round robin over hosts); waits while every waiting
-        host is busy; None when no work is left."""
-        with self._cond:
-            while self._pending:
-                wait = self._pick_wait()
-                if wait == 0.0:
-                    host, queue = next(
-                        (h, q) for h, q in self._queues.items() if q and self._free_in(h) == 0.0
-                    )
-                    item = queue.popleft()
-                    self._pending -= 1
-                    # Rotate: this host goes to the back so hosts take turns.
-                    self._queues.move_to_end(host)
-                    self._take_slot(host)
-                    return item
-                self._cond.wait(timeout=wait)
-            return None
-
-    def _pick_wait(self) -> float:
-        waits = [self._free_in(h) for h, q in self._queues.items() if q]
-        return min(waits) if waits else 0.0
-
-    # ---- request slots ---------------------------------------------------------------
-
-    def _free_in(self, host: str) -> float:
-        """0 when a request to `host` may start now, else a wait hint in seconds."""
-        rule = self._rule_for(host)
-        if self._active.get(host, 0) >= rule.max_connections:
-            return 0.05  # woken by release() long before this
-        return max(0.0, self._not_before.get(host, 0.0) - self._clock())
-
-    def acquire(self, host: str) -> None:
-        with self._cond:
-            while (wait := self._free_in(host)) > 0.0:
-                self._cond.wait(timeout=wait)
-            self._take_slot(host)
-
-    def _take_slot(self, host: str) -> None:
-        active = self._active.get(host, 0) + 1
-        self._active[host] = active
-        self.peak[host] = max(self.peak.get(host, 0), active)
-        interval = self._rule_for(host).min_interval
-        if interval:
-            self._not_before[host] = self._clock() + interval
-
-    def release(self, host: str) -> None:
-        with self._cond:
-            self._active[host] -= 1
-            self._cond.notify_all()
-
-    def pause(self, host: str, seconds: float) -> None:
-        """No request to `host` before `seconds` from now (Retry-After, backoff)."""
-        with self._cond:
-            until = self._clock() + seconds
-            self._not_before[host] = max(self._not_before.get(host, 0.0), until)
+    def pause(self, name: str, seconds: float) -> None:
+        """No request to host `name` before `seconds` from now (Retry-After, backoff)."""
+        host = self._host(name)
+        host.not_before = max(host.not_before, self.clock() + seconds)

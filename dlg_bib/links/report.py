@@ -83,7 +83,12 @@ def summary_line(rows: list[Finding]) -> str:
 
 
 def render_json(rows: list[Finding]) -> str:
-    return json.dumps([f.to_json() for f in rows], indent=2, ensure_ascii=False) + "\n"
+    """A JSON array with one object per line: easy to read and to grep, and written by the
+    C encoder (an indented dump runs the pure-Python one, ~10x slower)."""
+    if not rows:
+        return "[]\n"
+    lines = ",\n".join(json.dumps(f.to_json(), ensure_ascii=False) for f in rows)
+    return f"[\n{lines}\n]\n"
 
 
 # ---- table -------------------------------------------------------------------------------

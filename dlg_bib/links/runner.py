@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from pathlib import Path
 
@@ -9,7 +10,7 @@ from dlg_bib.links.cache import LinkCache
 from dlg_bib.links.check import Checker, CheckOptions, LinkResult
 from dlg_bib.links.extract import Link, collect_links
 from dlg_bib.links.report import Finding, findings
-from dlg_bib.links.suggest import ArchiveLookups, needs_archive, suggest
+from dlg_bib.links.suggest import ArchiveLookups, Suggestion, needs_archive, suggest_with
 from dlg_bib.links.suggest import wayback_api as default_wayback_api
 from dlg_bib.model import Database
 
@@ -35,27 +36,41 @@ def check_links(
                 on_result(cached)
         else:
             todo.append(link.url)
-    checker = Checker(options)
-    archive = ArchiveLookups(wayback_api or default_wayback_api(), options, checker.gate)
-    by_url = {link.url: link for link in links}
-
-    def done(result: LinkResult) -> None:
-        # Start the archive lookup of a dead link at once instead of after all checks.
-        link = by_url.get(result.url)
-        if result.verdict == "dead" and link is not None and needs_archive(link, db):
-            archive.submit(link.url)
-        if on_result:
-            on_result(result)
-
-    try:
-        results.update(checker.check_all(todo, done))
-        if cache is not None:
-            cache.store(results.values())
-            cache.save()
-        suggestions = suggest(links, results, db, options, archive=archive)
-    finally:
-        archive.close()
+    api = wayback_api or default_wayback_api()
+    results, suggestions = asyncio.run(_check(links, todo, results, db, options, api, on_result))
+    if cache is not None:
+        cache.store(results.values())
+        cache.save()
     return findings(links, results, suggestions)
+
+
+async def _check(
+    links: list[Link],
+    todo: list[str],
+    results: dict[str, LinkResult],
+    db: Database,
+    options: CheckOptions,
+    api: str,
+    on_result: Callable[[LinkResult], None] | None,
+) -> tuple[dict[str, LinkResult], dict[str, Suggestion]]:
+    by_url = {link.url: link for link in links}
+    async with Checker(options).connected() as checker:
+        archive = ArchiveLookups(api, checker)
+
+        def done(result: LinkResult) -> None:
+            # Start the archive lookup of a dead link at once instead of after all checks.
+            link = by_url.get(result.url)
+            if result.verdict == "dead" and link is not None and needs_archive(link, db):
+                archive.submit(link.url)
+            if on_result:
+                on_result(result)
+
+        try:
+            results.update(await checker.check_many(todo, done))
+            suggestions = await suggest_with(links, results, db, archive)
+        finally:
+            await archive.close()
+    return results, suggestions
 
 
 def check_database(

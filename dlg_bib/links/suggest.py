@@ -4,19 +4,17 @@ one, else the closest archived copy from the Wayback Machine availability API.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
-import threading
 from collections.abc import Mapping
-from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from urllib.parse import quote, urljoin
 
 from dlg_bib.ids import doi_url, normalize_doi
-from dlg_bib.links.check import CheckOptions, LinkResult
-from dlg_bib.links.client import BadURL, ConnectionPool, Response, parse_target, send
+from dlg_bib.links.check import Checker, CheckOptions, LinkResult
+from dlg_bib.links.client import BadAnswer, BadURL, Response, parse_target
 from dlg_bib.links.extract import Link, arxiv_link
-from dlg_bib.links.gate import HostGate
 from dlg_bib.model import Database
 
 WAYBACK_ENV = "DLG_BIB_WAYBACK_API"
@@ -57,12 +55,10 @@ def identifier_alternative(
     return None
 
 
-def wayback_snapshot(
-    url: str, api: str, options: CheckOptions, pool: ConnectionPool, gate: HostGate[str]
-) -> str | None:
+async def wayback_snapshot(url: str, api: str, checker: Checker) -> str | None:
     """The closest archived copy of `url`, or None (none archived, API unreachable)."""
     query = f"{api}{'&' if '?' in api else '?'}url={quote(url, safe='')}"
-    resp = _get(query, options, pool, gate)
+    resp = await _get(query, checker)
     if resp is None or resp.status != 200:
         return None
     try:
@@ -84,24 +80,17 @@ def _plain_url(url: str) -> bool:
     return url.startswith(("http://", "https://")) and all(33 <= ord(c) < 127 for c in url)
 
 
-def _get(
-    url: str, options: CheckOptions, pool: ConnectionPool, gate: HostGate[str]
-) -> Response | None:
+async def _get(url: str, checker: Checker) -> Response | None:
+    headers = {"User-Agent": checker.options.user_agent, "Accept": "application/json"}
     for _hop in range(4):
         try:
             target = parse_target(url)
         except BadURL:
             return None
-        headers = {"User-Agent": options.user_agent, "Accept": "application/json"}
-        gate.acquire(target.host)
         try:
-            resp = send(pool, "GET", target, headers, _MAX_JSON)
-        except OSError:
-            return None
-        except Exception:  # http.client.HTTPException and friends: no suggestion, no crash
-            return None
-        finally:
-            gate.release(target.host)
+            resp = await checker.send("GET", target, headers, _MAX_JSON)
+        except (OSError, EOFError, BadAnswer):
+            return None  # no suggestion, no crash
         location = resp.headers.get("location")
         if resp.status in (301, 302, 303, 307, 308) and location:
             url = urljoin(url, location)
@@ -111,42 +100,34 @@ def _get(
 
 
 class ArchiveLookups:
-    """Wayback lookups running in the background while links are still being checked.
+    """Wayback lookups running while links are still being checked: tasks on the checker's
+    event loop, within the same host and overall limits as the checks."""
 
-    They share the checker's host gate, so the API host's limit (and, in tests and benches on
-    one loopback host, the per-host limit) holds across checks and lookups together."""
-
-    def __init__(self, api: str, options: CheckOptions, gate: HostGate[str] | None = None):
+    def __init__(self, api: str, checker: Checker):
         self.api = api
-        self.options = options
-        self.gate: HostGate[str] = gate or HostGate(options.rule_for)
-        self.pool = ConnectionPool(options.timeout)
-        workers = max(1, min(options.concurrency, options.per_host))
-        self._executor = ThreadPoolExecutor(workers, thread_name_prefix="wayback")
-        self._futures: dict[str, Future[str | None]] = {}
-        self._lock = threading.Lock()
+        self.checker = checker
+        self._tasks: dict[str, asyncio.Task[str | None]] = {}
 
     def submit(self, url: str) -> None:
-        with self._lock:
-            if url not in self._futures:
-                self._futures[url] = self._executor.submit(
-                    wayback_snapshot, url, self.api, self.options, self.pool, self.gate
-                )
+        if url not in self._tasks:
+            self._tasks[url] = asyncio.ensure_future(wayback_snapshot(url, self.api, self.checker))
 
-    def snapshots(self, urls: list[str]) -> dict[str, str]:
+    async def snapshots(self, urls: list[str]) -> dict[str, str]:
         """The snapshots of `urls` (looked up now unless already submitted)."""
         for url in urls:
             self.submit(url)
         found = {}
         for url in urls:
-            snapshot = self._futures[url].result()
+            snapshot = await self._tasks[url]
             if snapshot:
                 found[url] = snapshot
         return found
 
-    def close(self) -> None:
-        self._executor.shutdown(wait=True, cancel_futures=True)
-        self.pool.close()
+    async def close(self) -> None:
+        pending = [task for task in self._tasks.values() if not task.done()]
+        for task in pending:
+            task.cancel()
+        await asyncio.gather(*pending, return_exceptions=True)
 
 
 def needs_archive(link: Link, db: Database) -> bool:
@@ -164,15 +145,11 @@ def needs_archive(link: Link, db: Database) -> bool:
     return True
 
 
-def suggest(
-    links: list[Link],
-    results: Mapping[str, LinkResult],
-    db: Database,
-    options: CheckOptions,
-    api: str | None = None,
-    archive: ArchiveLookups | None = None,
-) -> dict[str, Suggestion]:
-    """Suggestions by URL: for dead links, redirected links (the new URL) and share links."""
+def plan_suggestions(
+    links: list[Link], results: Mapping[str, LinkResult], db: Database
+) -> tuple[dict[str, Suggestion], list[str]]:
+    """Suggestions that need no lookup (redirect targets, the entry's DOI or arXiv link) and
+    the dead URLs that need an archived copy."""
     suggestions: dict[str, Suggestion] = {}
     need_archive: list[str] = []
     for link in links:
@@ -189,13 +166,37 @@ def suggest(
             suggestions[link.url] = alternative
         elif result.verdict == "dead":
             need_archive.append(link.url)
-    if not need_archive:
-        return suggestions
-    lookups = archive or ArchiveLookups(api or wayback_api(), options)
-    try:
-        for url, snapshot in lookups.snapshots(need_archive).items():
-            suggestions[url] = Suggestion(snapshot, "wayback")
-    finally:
-        if archive is None:
-            lookups.close()
+    return suggestions, need_archive
+
+
+async def suggest_with(
+    links: list[Link],
+    results: Mapping[str, LinkResult],
+    db: Database,
+    archive: ArchiveLookups,
+) -> dict[str, Suggestion]:
+    """Suggestions by URL: for dead links, redirected links (the new URL) and share links."""
+    suggestions, need_archive = plan_suggestions(links, results, db)
+    for url, snapshot in (await archive.snapshots(need_archive)).items():
+        suggestions[url] = Suggestion(snapshot, "wayback")
     return suggestions
+
+
+def suggest(
+    links: list[Link],
+    results: Mapping[str, LinkResult],
+    db: Database,
+    options: CheckOptions,
+    api: str | None = None,
+) -> dict[str, Suggestion]:
+    """`suggest_with` on an event loop of its own."""
+
+    async def run() -> dict[str, Suggestion]:
+        async with Checker(options).connected() as checker:
+            archive = ArchiveLookups(api or wayback_api(), checker)
+            try:
+                return await suggest_with(links, results, db, archive)
+            finally:
+                await archive.close()
+
+    return asyncio.run(run())
