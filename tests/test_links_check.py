@@ -254,3 +254,15 @@ def test_each_url_is_checked_once(server: LinkServer) -> None:
     results = check_urls([url, url, url], FAST)
     assert list(results) == [url]
     assert server.counters.hits["/ok"] == 1
+
+
+def test_overall_limit_never_exceeds_the_open_files_budget(
+    server: LinkServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("dlg_bib.links.check.connection_budget", lambda: 3)
+    urls = [
+        server.url(f"/delay?s=0.1&i={i}", h) for i in range(6) for h in ("127.0.0.1", "localhost")
+    ]
+    results = check_urls(urls, CheckOptions(timeout=2, concurrency=64, per_host=64))
+    assert {r.verdict for r in results.values()} == {"ok"}
+    assert server.counters.peak_total == 3

@@ -1,0 +1,90 @@
+"""Host and overall slots on one event loop: caps, spacing, pauses, and no hogging."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import time
+
+from dlg_bib.links.gate import HostGate
+from dlg_bib.links.policy import HostRule
+
+RULES = {
+    "two": HostRule(2),
+    "three": HostRule(3),
+    "spaced": HostRule(2, 0.05),
+    "strict": HostRule(1, 0.4),
+}
+
+
+class Recorder:
+    """Requests in flight per host and overall, and when each started."""
+
+    def __init__(self) -> None:
+        self.active: dict[str, int] = {}
+        self.peak: dict[str, int] = {}
+        self.total = 0
+        self.peak_total = 0
+        self.starts: dict[str, list[float]] = {}
+        self.ends: dict[str, list[float]] = {}
+
+    async def request(self, gate: HostGate, host: str, seconds: float) -> None:
+        async with gate.slot(host):
+            self.starts.setdefault(host, []).append(time.monotonic())
+            self.active[host] = self.active.get(host, 0) + 1
+            self.total += 1
+            self.peak[host] = max(self.peak.get(host, 0), self.active[host])
+            self.peak_total = max(self.peak_total, self.total)
+            await asyncio.sleep(seconds)
+            self.active[host] -= 1
+            self.total -= 1
+        self.ends.setdefault(host, []).append(time.monotonic())
+
+
+def run(overall: int, requests: list[tuple[str, float]]) -> Recorder:
+    recorder = Recorder()
+
+    async def main() -> None:
+        gate = HostGate(RULES.__getitem__, overall)
+        await asyncio.gather(*(recorder.request(gate, host, s) for host, s in requests))
+
+    asyncio.run(main())
+    return recorder
+
+
+def test_per_host_cap() -> None:
+    recorder = run(10, [("two", 0.01)] * 6 + [("three", 0.01)] * 6)
+    assert recorder.peak == {"two": 2, "three": 3}
+
+
+def test_overall_cap_across_hosts() -> None:
+    recorder = run(3, [("two", 0.01)] * 4 + [("three", 0.01)] * 4)
+    assert recorder.peak_total == 3
+
+
+def test_spacing_counts_between_request_starts() -> None:
+    starts = run(10, [("spaced", 0.0)] * 4).starts["spaced"]
+    gaps = [b - a for a, b in itertools.pairwise(starts)]
+    assert min(gaps) >= 0.045  # 50 ms apart, even with two slots free
+
+
+def test_requests_waiting_for_a_strict_host_hold_no_overall_slot() -> None:
+    # Two overall slots; three arXiv-like requests (one at a time, 0.4 s apart). The other
+    # host's four 0.1 s requests end by 0.2 s on both slots; had a strict request held a
+    # slot while waiting for its turn, they would need 0.4 s.
+    recorder = run(2, [("strict", 0.0)] * 3 + [("two", 0.1)] * 4)
+    assert max(recorder.ends["two"]) < recorder.starts["strict"][1] - 0.1
+
+
+def test_pause_delays_the_host_only() -> None:
+    recorder = Recorder()
+
+    async def main() -> None:
+        gate = HostGate(RULES.__getitem__, 10)
+        gate.pause("two", 0.1)
+        begin = time.monotonic()
+        await asyncio.gather(recorder.request(gate, "two", 0), recorder.request(gate, "three", 0))
+        assert recorder.starts["two"][0] - begin >= 0.09
+        assert recorder.starts["three"][0] - begin < 0.05
+
+    asyncio.run(main())
