@@ -280,7 +280,7 @@ async def _read_to_end(reader: asyncio.StreamReader, max_body: int) -> bytes:
 async def _read_chunked(reader: asyncio.StreamReader, max_body: int) -> tuple[bytes, bool]:
     body = bytearray()
     try:
-        while len(body) < max_body:
+        while True:  # each chunk adds at least a byte, so max_body bounds the loop
             size_line = await reader.readuntil(b"\r\n")
             try:
                 size = int(size_line.split(b";", 1)[0].strip(), 16)
@@ -299,7 +299,7 @@ async def _read_chunked(reader: asyncio.StreamReader, max_body: int) -> tuple[by
             await reader.readexactly(2)
     except (asyncio.IncompleteReadError, asyncio.LimitOverrunError):
         pass
-    return bytes(body[:max_body]), False
+    return bytes(body), False
 
 
 def connection_budget(reserve: int = 64) -> int | None:
