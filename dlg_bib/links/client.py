@@ -128,6 +128,9 @@ class ConnectionPool:
                 ssl=context,
                 server_hostname=target.host if context else None,
                 limit=_MAX_HEAD,
+                # Hosts with IPv4 and IPv6 addresses: try the next one after 250 ms rather
+                # than wait out the timeout on a dead route (RFC 8305 suggests 250 ms).
+                happy_eyeballs_delay=0.25,
             )
         return Connection(reader, writer), False
 
