@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 from collections.abc import Iterator
 
 import pytest
@@ -266,3 +267,34 @@ def test_overall_limit_never_exceeds_the_open_files_budget(
     results = check_urls(urls, CheckOptions(timeout=2, concurrency=64, per_host=64))
     assert {r.verdict for r in results.values()} == {"ok"}
     assert server.counters.peak_total == 3
+
+
+def test_links_queued_for_an_unknown_host_fail_without_waiting_their_turn() -> None:
+    # arXiv-like spacing on a host that does not exist: only the first link asks DNS; the
+    # others get the same verdict at once instead of 0.5 s apart.
+    urls = [f"http://no-such-host.invalid/paper{i}.pdf" for i in range(5)]
+    rules = {"no-such-host.invalid": HostRule(1, 0.5)}
+    results = check_urls(urls, CheckOptions(timeout=1, host_rules=rules))
+    assert {(r.verdict, r.detail) for r in results.values()} == {("dead", "DNS: no such host")}
+    assert sum(r.requests for r in results.values()) == 1
+
+
+def test_temporary_dns_failure_stops_after_one_link_gives_up(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    calls = []
+    real = socket.getaddrinfo
+
+    def flaky(host: str, *args: object, **kwargs: object) -> object:
+        if host == "flaky.example":
+            calls.append(host)
+            raise socket.gaierror(socket.EAI_AGAIN, "Temporary failure in name resolution")
+        return real(host, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(socket, "getaddrinfo", flaky)
+    urls = [f"http://flaky.example/{i}" for i in range(4)]
+    results = check_urls(urls, CheckOptions(timeout=1, backoff=0.01, per_host=1))
+    assert {r.verdict for r in results.values()} == {"error"}
+    assert all(r.detail.startswith("DNS") for r in results.values())
+    # Without giving up on the host, each of the 4 links would try 3 times.
+    assert len(calls) < 12

@@ -6,7 +6,7 @@ import asyncio
 import itertools
 import time
 
-from dlg_bib.links.gate import HostGate
+from dlg_bib.links.gate import HostClosed, HostGate
 from dlg_bib.links.policy import HostRule
 
 RULES = {
@@ -88,3 +88,22 @@ def test_pause_delays_the_host_only() -> None:
         assert recorder.starts["three"][0] - begin < 0.05
 
     asyncio.run(main())
+
+
+def test_closing_a_host_fails_its_queued_requests_at_once() -> None:
+    outcomes: list[str] = []
+
+    async def request(gate: HostGate) -> None:
+        try:
+            async with gate.slot("strict"):
+                outcomes.append("sent")
+                gate.close("strict")  # e.g. its name did not resolve
+        except HostClosed:
+            outcomes.append("closed")
+
+    async def main() -> None:
+        gate = HostGate(RULES.__getitem__, 10)
+        await asyncio.gather(*(request(gate) for _ in range(3)))
+
+    asyncio.run(main())
+    assert outcomes == ["sent", "closed", "closed"]

@@ -27,7 +27,7 @@ from dlg_bib.links.client import (
     send,
 )
 from dlg_bib.links.client import is_dns_failure as _is_dns_failure
-from dlg_bib.links.gate import HostGate
+from dlg_bib.links.gate import HostClosed, HostGate
 from dlg_bib.links.policy import (
     DEFAULT_HOST_RULES,
     HEAD_UNRELIABLE,
@@ -110,6 +110,10 @@ class _Failure(Exception):
         self.detail = detail
         self.retry = retry
 
+    def again(self) -> _Failure:
+        """The same failure for another link, not to be retried."""
+        return _Failure(self.verdict, self.detail, retry=False)
+
 
 def _failure_of(exc: BaseException) -> _Failure:
     if isinstance(exc, socket.gaierror):
@@ -174,7 +178,8 @@ class Checker:
         self._rules: dict[str, HostRule] = {}
         self._session: _Session | None = None
         self._head_refused: set[str] = set()  # hosts where HEAD proved unreliable
-        self._no_such_host: set[str] = set()
+        # Hosts whose name did not resolve, with the failure every link to them gets.
+        self._unresolved: dict[str, _Failure] = {}
 
     def _rule(self, host: str) -> HostRule:
         rule = self._rules.get(host)
@@ -311,8 +316,8 @@ class Checker:
     async def _fetch(self, target: Target, chain: _Chain) -> Response:
         """One hop: HEAD (or GET where HEAD proved unreliable), GET fallback, retries."""
         host = target.host
-        if host in self._no_such_host:
-            raise _Failure("dead", "DNS: no such host", retry=False)
+        if host in self._unresolved:
+            raise self._unresolved[host].again()
         method = "GET" if host in self._head_refused else "HEAD"
         head_status: int | None = None
         tries = 0
@@ -322,6 +327,8 @@ class Checker:
                 resp = await self._send(method, target, chain)
             except _Failure as failure:
                 if not failure.retry or tries >= self.options.max_attempts:
+                    if failure.detail.startswith("DNS:"):
+                        self._give_up_on(host, failure)
                     raise
                 chain.attempts += 1
                 if method == "HEAD" and failure.verdict in ("timeout", "error"):
@@ -356,24 +363,36 @@ class Checker:
         }
         if cookie := chain.cookie_header(target.host):
             headers["Cookie"] = cookie
-        chain.requests += 1
         try:
             resp = await self.send(method, target, headers, self.options.max_body)
+        except HostClosed:
+            raise self._unresolved[target.host].again() from None  # nothing was sent
         except (OSError, BadAnswer, EOFError) as exc:
-            failure = _failure_of(exc)
-            if failure.detail == "DNS: no such host":
-                self._no_such_host.add(target.host)
-            raise failure from exc
+            chain.requests += 1
+            raise _failure_of(exc) from exc
+        chain.requests += 1
         chain.remember_cookies(target.host, resp.set_cookies)
         return resp
+
+    def _give_up_on(self, host: str, failure: _Failure) -> None:
+        # Every link to a host whose name does not resolve fails the same way: the links
+        # still queued for it get this verdict at once.
+        self._unresolved[host] = failure
+        self.gate.close(host)
 
     async def send(
         self, method: str, target: Target, headers: Mapping[str, str], max_body: int
     ) -> Response:
-        """One request within the host's and the overall limits (no retries, no redirects)."""
+        """One request within the host's and the overall limits (no retries, no redirects).
+        Raises HostClosed once the host's name proved not to resolve in this run."""
         session = self._live()
         async with session.gate.slot(target.host):
-            return await send(session.pool, method, target, headers, max_body)
+            try:
+                return await send(session.pool, method, target, headers, max_body)
+            except socket.gaierror as exc:
+                if _is_dns_failure(exc):
+                    self._give_up_on(target.host, _failure_of(exc))
+                raise
 
 
 def _finish(

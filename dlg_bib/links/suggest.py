@@ -15,6 +15,7 @@ from dlg_bib.ids import doi_url, normalize_doi
 from dlg_bib.links.check import Checker, CheckOptions, LinkResult
 from dlg_bib.links.client import BadAnswer, BadURL, Response, parse_target
 from dlg_bib.links.extract import Link, arxiv_link
+from dlg_bib.links.gate import HostClosed
 from dlg_bib.model import Database
 
 WAYBACK_ENV = "DLG_BIB_WAYBACK_API"
@@ -89,7 +90,7 @@ async def _get(url: str, checker: Checker) -> Response | None:
             return None
         try:
             resp = await checker.send("GET", target, headers, _MAX_JSON)
-        except (OSError, EOFError, BadAnswer):
+        except (OSError, EOFError, BadAnswer, HostClosed):
             return None  # no suggestion, no crash
         location = resp.headers.get("location")
         if resp.status in (301, 302, 303, 307, 308) and location:
