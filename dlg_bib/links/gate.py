@@ -26,7 +26,6 @@ class _Host:
     rule: HostRule
     slots: asyncio.Semaphore
     not_before: float = 0.0
-    active: int = 0
     closed: bool = False
 
 
@@ -38,7 +37,6 @@ class HostGate:
     overall: int
     clock: Callable[[], float] = time.monotonic
     sleep: Callable[[float], Awaitable[None]] = asyncio.sleep
-    peak: dict[str, int] = field(default_factory=dict)
     _hosts: dict[str, _Host] = field(default_factory=dict)
     _overall: asyncio.Semaphore | None = None
 
@@ -59,22 +57,20 @@ class HostGate:
             while True:
                 while (wait := host.not_before - self.clock()) > 0 and not host.closed:
                     await self.sleep(wait)
+                if not host.closed:
+                    await self._overall.acquire()
+                    # Another request of this host may have started while this one waited
+                    # for an overall slot: spacing counts from when requests really start.
+                    if host.not_before <= self.clock() and not host.closed:
+                        break
+                    self._overall.release()
                 if host.closed:
                     raise HostClosed(name)
-                await self._overall.acquire()
-                # Another request of this host may have started while this one waited for
-                # an overall slot: spacing counts from when requests really start.
-                if host.not_before <= self.clock():
-                    break
-                self._overall.release()
             if host.rule.min_interval:
                 host.not_before = self.clock() + host.rule.min_interval
-            host.active += 1
-            self.peak[name] = max(self.peak.get(name, 0), host.active)
             try:
                 yield
             finally:
-                host.active -= 1
                 self._overall.release()
 
     def close(self, name: str) -> None:
