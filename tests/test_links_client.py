@@ -233,10 +233,20 @@ def test_concurrent_requests_never_share_a_connection(server: RawServer) -> None
     assert server.connections == 2
 
 
-def test_head_answer_with_a_body_spoils_no_later_request(server: RawServer) -> None:
-    # The stray body stays in the reader: the reused connection's next answer does not
-    # parse, so the request goes again on a fresh connection instead of failing its link.
-    server.add(answer(ok(b"stray")), answer(ok(b"spoilt")), answer(ok(b"body")))
+def test_head_answer_with_a_body_does_not_go_back_to_the_pool(server: RawServer) -> None:
+    # Bytes no request asked for are already buffered: the connection is not reused.
+    server.add(answer(ok(b"stray")), answer(ok(b"body")))
+    first, second = fetch(server.url(), "HEAD /a", "GET /a")
+    assert (first.body, second.body) == (b"", b"body")
+    assert server.connections == 2
+
+
+def test_head_answer_with_a_late_body_spoils_no_later_request(server: RawServer) -> None:
+    # The stray body arrives after the connection went back to the pool: the next answer on
+    # it does not parse, so the request goes again on a fresh connection instead of failing
+    # its link.
+    head_only = ok(b"stray")[: -len(b"stray")]
+    server.add(answer(head_only, b"stray", pause=0.05), answer(ok(b"spoilt")), answer(ok(b"body")))
     first, second = fetch(server.url(), "HEAD /a", "GET /a")
     assert (first.body, second.body) == (b"", b"body")
     assert server.connections == 2

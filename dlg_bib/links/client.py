@@ -1,4 +1,4 @@
-"""A small HTTP/1.1 client on asyncio streams: keep-alive pools per origin, bounded bodies.
+"""A small HTTP/1.1 client on asyncio: keep-alive pools per origin, bounded bodies.
 
 Why not requests or threads: a link check sends thousands of tiny requests that spend their
 time waiting. One event loop keeps every request in flight at about a fifth of the CPU that
@@ -17,12 +17,15 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from urllib.parse import quote, urlsplit
 
+from dlg_bib.links.connection import Connection
+
 # Characters allowed unencoded in a request target; anything else is percent-encoded so that
 # URLs written with spaces or non-ASCII letters still make a valid request line.
 _SAFE_PATH = "/%:@!$&'()*+,;=-._~"
 _SAFE_QUERY = _SAFE_PATH + "?"
 _MAX_IDLE_PER_HOST = 64
 _MAX_HEAD = 64 * 1024  # status line plus headers
+_MAX_LINE = 8 * 1024  # a chunk-size or trailer line
 _NO_BODY_STATUSES = frozenset({204, 304})
 
 Origin = tuple[str, str, int]
@@ -90,15 +93,6 @@ class Response:
     body: bytes
 
 
-@dataclass
-class Connection:
-    reader: asyncio.StreamReader
-    writer: asyncio.StreamWriter
-
-    def close(self) -> None:
-        self.writer.close()
-
-
 class ConnectionPool:
     """Idle keep-alive connections per origin. Belongs to the event loop that uses it."""
 
@@ -118,23 +112,21 @@ class ConnectionPool:
         idle = self._idle.get(target.origin)
         while idle:
             conn = idle.pop()
-            if not conn.reader.at_eof() and not conn.writer.is_closing():
+            if conn.reusable:
                 return conn, True
             conn.close()
         context = self._ssl_context() if target.scheme == "https" else None
         async with asyncio.timeout(self.timeout):
-            reader, writer = await asyncio.open_connection(
+            conn = await Connection.open(
                 target.host,
                 target.port,
-                ssl=context,
-                server_hostname=target.host if context else None,
-                limit=_MAX_HEAD,
+                context,
                 # A name may have IPv4 and IPv6 addresses: try the next one after 250 ms
                 # rather than wait out the timeout on a dead route (RFC 8305). An IP literal
                 # has one address, and the race machinery costs ~0.1 ms of CPU per connect.
                 happy_eyeballs_delay=None if _is_ip_literal(target.host) else 0.25,
             )
-        return Connection(reader, writer), False
+        return conn, False
 
     def give_back(self, target: Target, conn: Connection) -> None:
         idle = self._idle.setdefault(target.origin, [])
@@ -195,9 +187,9 @@ async def _exchange(
     lines += [f"{name}: {value}" for name, value in headers.items()]
     request = ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1", "replace")
     try:
-        conn.writer.write(request)
+        conn.write(request)
         async with asyncio.timeout(pool.timeout):
-            head = await _read_head(conn.reader)
+            head = await _read_head(conn)
         version, status, fields, cookies = _parse_head(head)
     except (ConnectionResetError, BrokenPipeError, asyncio.IncompleteReadError, BadAnswer) as exc:
         # On a reused connection these say nothing about the link: the server closed it
@@ -212,7 +204,7 @@ async def _exchange(
         body = b""
     else:
         async with asyncio.timeout(pool.timeout):
-            body, complete = await _read_body(conn.reader, fields, max_body)
+            body, complete = await _read_body(conn, fields, max_body)
         keep = keep and complete
     if keep:
         pool.give_back(target, conn)
@@ -221,11 +213,11 @@ async def _exchange(
     return Response(status=status, headers=fields, set_cookies=cookies, body=body)
 
 
-async def _read_head(reader: asyncio.StreamReader) -> bytes:
+async def _read_head(conn: Connection) -> bytes:
     """The status line and headers of the final answer (interim 1xx answers skipped)."""
     while True:
         try:
-            head = await reader.readuntil(b"\r\n\r\n")
+            head = await conn.read_until(b"\r\n\r\n", _MAX_HEAD)
         except asyncio.LimitOverrunError as exc:
             raise BadAnswer("headers too long") from exc
         if not head.startswith(b"HTTP/1.1 1") or head.startswith(b"HTTP/1.1 101"):
@@ -261,15 +253,15 @@ def _keeps_alive(version: str, fields: Mapping[str, str]) -> bool:
 
 
 async def _read_body(
-    reader: asyncio.StreamReader, fields: Mapping[str, str], max_body: int
+    conn: Connection, fields: Mapping[str, str], max_body: int
 ) -> tuple[bytes, bool]:
     """At most `max_body` bytes of the body, and whether the whole body was read (only then
     can the connection carry another request)."""
     if "chunked" in fields.get("transfer-encoding", "").lower():
-        return await _read_chunked(reader, max_body)
+        return await _read_chunked(conn, max_body)
     length_text = fields.get("content-length")
     if length_text is None:
-        return await _read_to_end(reader, max_body), False  # ends with the connection
+        return await _read_to_end(conn, max_body), False  # ends with the connection
     try:
         length = int(length_text)
     except ValueError as exc:
@@ -277,24 +269,24 @@ async def _read_body(
     if length < 0:
         raise BadAnswer(f"bad Content-Length {length_text[:20]!r}")
     try:
-        body = await reader.readexactly(min(length, max_body))
+        body = await conn.read_exactly(min(length, max_body))
     except asyncio.IncompleteReadError as exc:
         return exc.partial, False
     return body, length <= max_body
 
 
-async def _read_to_end(reader: asyncio.StreamReader, max_body: int) -> bytes:
+async def _read_to_end(conn: Connection, max_body: int) -> bytes:
     body = bytearray()
-    while len(body) < max_body and (data := await reader.read(max_body - len(body))):
+    while len(body) < max_body and (data := await conn.read(max_body - len(body))):
         body += data
     return bytes(body)
 
 
-async def _read_chunked(reader: asyncio.StreamReader, max_body: int) -> tuple[bytes, bool]:
+async def _read_chunked(conn: Connection, max_body: int) -> tuple[bytes, bool]:
     body = bytearray()
     try:
         while True:  # each chunk adds at least a byte, so max_body bounds the loop
-            size_line = await reader.readuntil(b"\r\n")
+            size_line = await conn.read_until(b"\r\n", _MAX_LINE)
             try:
                 size = int(size_line.split(b";", 1)[0].strip(), 16)
             except ValueError as exc:
@@ -302,14 +294,14 @@ async def _read_chunked(reader: asyncio.StreamReader, max_body: int) -> tuple[by
             if size < 0:
                 raise BadAnswer("bad chunk size")
             if size == 0:
-                while await reader.readuntil(b"\r\n") != b"\r\n":
+                while await conn.read_until(b"\r\n", _MAX_LINE) != b"\r\n":
                     pass  # trailer fields
                 return bytes(body), True
             if len(body) + size > max_body:
-                body += await reader.readexactly(max_body - len(body))
+                body += await conn.read_exactly(max_body - len(body))
                 break
-            body += await reader.readexactly(size)
-            await reader.readexactly(2)
+            body += await conn.read_exactly(size)
+            await conn.read_exactly(2)
     except (asyncio.IncompleteReadError, asyncio.LimitOverrunError):
         pass
     return bytes(body), False
