@@ -130,3 +130,21 @@ def test_no_cache_still_refreshes_the_cache(tmp_path: Path, server: LinkServer) 
     assert list(saved["results"]) == [server.url("/ok")]  # blocked results are not kept
     _run(tmp_path, server, bib)
     assert server.counters.hits["/ok"] == 1
+
+
+def test_progress_bar_on_a_terminal_counts_every_result(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from dlg_bib.cli import check_links as cli
+    from dlg_bib.links.check import LinkResult
+
+    result = LinkResult("http://x.example/", "ok", 200, "http://x.example/")
+    with cli._progress(2) as advance:
+        advance(result)  # not a terminal under pytest: no bar, no output
+    assert capsys.readouterr().err == ""
+    monkeypatch.setattr("sys.stderr.isatty", lambda: True)
+    with cli._progress(2) as advance:
+        advance(result)
+        advance(result)
+    err = capsys.readouterr().err
+    assert "Checking links" in err and "100%" in err
