@@ -98,7 +98,6 @@ def parse_retry_after(value: str | None, now: float | None = None) -> float | No
 
 
 _SHARE_HOSTS: Final = ("sharepoint.com", "onedrive.live.com", "1drv.ms", "sharepoint-df.com")
-_SHARE_HOST_HINTS: Final = ("sharepoint", "onedrive", "1drv")
 # Signed URLs that stop working at a set time: S3, CloudFront, Azure SAS, Google Cloud Storage.
 _SIGNED_QUERY_KEYS: Final = (
     frozenset({"x-amz-expires"}),
@@ -110,8 +109,8 @@ _SIGNED_QUERY_KEYS: Final = (
 
 def share_link_reason(url: str) -> str | None:
     """Why `url` is known to expire (SharePoint/OneDrive share link, signed URL), else None."""
-    if "?" not in url and not any(h in url.lower() for h in _SHARE_HOST_HINTS):
-        return None  # the common case, without parsing the URL
+    if "?" not in url and not any(h in url.lower() for h in _SHARE_HOSTS):
+        return None  # the common case, without parsing: a share host's name is in its URL
     parts = urlsplit(url)
     host = (parts.hostname or "").lower()
     if any(host == h or host.endswith("." + h) for h in _SHARE_HOSTS):
