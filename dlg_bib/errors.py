@@ -6,6 +6,7 @@ from __future__ import annotations
 EXIT_OK = 0
 EXIT_FINDINGS = 1  # findings, dead links, partial failure
 EXIT_USAGE = 2  # usage error or unreadable input
+EXIT_INTERRUPTED = 130  # Ctrl-C: 128 + SIGINT, as shells report it
 
 
 class DlgBibError(Exception):

@@ -30,13 +30,28 @@ def fixture_copy(tmp_path: Path) -> Callable[[str], Path]:
     return copy
 
 
-def run_cli(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
-    """Run `python -m dlg_bib ARGS` as a user would, capturing output."""
+def dlg_bib_script() -> list[str]:
+    """The installed console script, as a user runs it (falls back to `python -m dlg_bib`
+    when the package was not installed with its entry point)."""
+    script = Path(sys.executable).with_name("dlg-bib")
+    return [str(script)] if script.exists() else [sys.executable, "-m", "dlg_bib"]
+
+
+def run_cli(
+    *args: str,
+    cwd: Path | None = None,
+    env: dict[str, str] | None = None,
+    timeout: float = 120,
+) -> subprocess.CompletedProcess[str]:
+    """Run the installed `dlg-bib ARGS` in a subprocess, capturing output: the exit code
+    and messages the shell sees, not what click's CliRunner reports."""
     return subprocess.run(
-        [sys.executable, "-m", "dlg_bib", *args],
+        [*dlg_bib_script(), *args],
         capture_output=True,
         text=True,
         cwd=cwd,
-        timeout=120,
+        env=env,
+        timeout=timeout,
         check=False,
+        stdin=subprocess.DEVNULL,
     )

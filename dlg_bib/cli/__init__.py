@@ -18,13 +18,14 @@ import click
 
 from dlg_bib import __version__
 from dlg_bib.database import Workspace, open_workspace
-from dlg_bib.errors import EXIT_USAGE, DlgBibError
+from dlg_bib.errors import EXIT_INTERRUPTED, EXIT_USAGE, DlgBibError
 
 EPILOG = """\b
 Exit codes:
   0  ok
   1  findings (lint errors, dead links, unknown keys) or partial failure
   2  usage error or unreadable input (file:line says where)
+  130  interrupted (Ctrl-C)
 
 \b
 The database (--bib, default bib/): a folder of .bib files plus group.toml
@@ -99,18 +100,29 @@ def main() -> None:
     # Each run is a short batch over many small objects (10,000 entries make ~10^6):
     # the default threshold runs the cyclic collector thousands of times for nothing.
     gc.set_threshold(100_000, 50, 100)
+    sys.exit(run())
+
+
+def run(args: list[str] | None = None) -> int:
+    """Run the CLI and return the exit code the shell must see.
+
+    With standalone_mode=False click *returns* the code of `ctx.exit(n)` and
+    `raise Exit(n)` instead of exiting, so it is passed on here, never dropped.
+    """
     try:
-        cli.main(standalone_mode=False)
+        code = cli.main(args=args, standalone_mode=False)
     except click.exceptions.Exit as exc:
-        sys.exit(exc.exit_code)
+        return exc.exit_code
     except click.ClickException as exc:
         exc.show()
-        sys.exit(EXIT_USAGE)
-    except click.exceptions.Abort:
-        click.echo("Aborted.", err=True)
-        sys.exit(EXIT_USAGE)
+        return EXIT_USAGE
+    except (click.exceptions.Abort, KeyboardInterrupt):
+        # click turns Ctrl-C into Abort; both mean the user stopped the run.
+        click.echo("interrupted", err=True)
+        return EXIT_INTERRUPTED
     except DlgBibError as exc:
         click.echo(f"error: {exc}", err=True)
-        sys.exit(exc.exit_code)
+        return exc.exit_code
     except BrokenPipeError:
-        sys.exit(0)
+        return 0
+    return code if isinstance(code, int) else 0
