@@ -35,6 +35,16 @@ class UnknownNameError(DlgBibError):
     """An unknown key, session or topic given on the command line."""
 
 
+class UnknownKeyError(UnknownNameError):
+    """A citation key (or alias, or legacy label) that is not in the database: a finding."""
+
+    exit_code = EXIT_FINDINGS
+
+
+class WriteError(DlgBibError):
+    """A file that cannot be written (read-only, missing folder, disk full): nothing changed."""
+
+
 class ConcurrentEditError(DlgBibError):
     """Another writer changed the file between our read and our write."""
 
