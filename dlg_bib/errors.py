@@ -35,6 +35,9 @@ class UnknownNameError(DlgBibError):
     """An unknown key, session or topic given on the command line."""
 
 
+UNKNOWN_KEY_HINT = "`dlg-bib keys` lists every key, legacy label (like 'Ref 14') and alias"
+
+
 class UnknownKeyError(UnknownNameError):
     """A citation key (or alias, or legacy label) that is not in the database: a finding."""
 

@@ -6,7 +6,7 @@ import difflib
 from dataclasses import dataclass
 
 from dlg_bib import store
-from dlg_bib.errors import DlgBibError, UnknownKeyError, UnknownNameError
+from dlg_bib.errors import UNKNOWN_KEY_HINT, DlgBibError, UnknownKeyError, UnknownNameError
 from dlg_bib.model import (
     F_SESSIONS,
     F_TOPICS,
@@ -47,9 +47,6 @@ def validate_request(db: Database, request: TagRequest) -> None:
     if request.topic is not None and db.topic(request.topic) is None:
         known = ", ".join(t.id for t in db.topics) or "none"
         raise UnknownNameError(f"no topic {request.topic!r}", hint=f"known topics: {known}")
-
-
-UNKNOWN_KEY_HINT = "`dlg-bib keys` lists every key, legacy label (like 'Ref 14') and alias"
 
 
 def new_session_hint(db: Database, date: str) -> str:

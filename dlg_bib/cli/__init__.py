@@ -48,6 +48,24 @@ class AppContext:
 pass_app = click.make_pass_decorator(AppContext)
 
 
+def _override_bib(ctx: click.Context, _param: click.Parameter, value: Path | None) -> None:
+    if value is not None:
+        app = ctx.ensure_object(AppContext)
+        app.bib, app._workspace = value, None
+
+
+# `--bib` after the command name (`dlg-bib lint --bib bib`) overrides the group's option;
+# LazyGroup gives it to every command, so no command declares it.
+bib_option = click.option(
+    "--bib",
+    type=click.Path(path_type=Path),
+    default=None,
+    expose_value=False,
+    callback=_override_bib,
+    help="The database (same as `dlg-bib --bib PATH`).",
+)
+
+
 # Modules whose command name is not their module name with `-` for `_`.
 _MODULE_OF = {"import": "import_bib"}
 
@@ -72,10 +90,19 @@ class LazyGroup(click.Group):
             return None
         module = importlib.import_module(f"{__name__}.{module_name}")
         command = getattr(module, "command", None)
-        return command if isinstance(command, click.Command) else None
+        if not isinstance(command, click.Command):
+            return None
+        if not any(param.name == "bib" for param in command.params):
+            bib_option(command)
+        return command
 
 
-@click.group(cls=LazyGroup, epilog=EPILOG, context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(
+    cls=LazyGroup,
+    epilog=EPILOG,
+    # Wrap help at the terminal's width, but never wider than 100 columns.
+    context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
+)
 @click.version_option(__version__, prog_name="dlg-bib")
 @click.option(
     "--bib",
