@@ -385,7 +385,7 @@ def _tag_findings(entry: Entry, db: Database) -> Iterator[Finding]:
                 ERROR,
                 "unknown-session",
                 f"`{F_SESSIONS}` names session {tag.date!r}, which group.toml does not define",
-                "sessions are named by their ISO date, e.g. 2021-11-12",
+                f"fix the date, or add the session to group.toml: [[sessions]] date = {tag.date}",
             )
         if tag.role not in ROLES:
             yield _finding(
