@@ -60,7 +60,7 @@ def new_session_hint(db: Database, date: str) -> str:
         f"      date = {date}\n"
         '      title = "What the session is about"\n'
         f'      topic = "{topic}"  # a [[topics]] id\n'
-        "    then tag again."
+        "    then run the command again."
     )
 
 

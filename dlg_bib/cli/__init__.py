@@ -24,13 +24,15 @@ EPILOG = """\b
 Exit codes:
   0  ok
   1  findings (lint errors, dead links, unknown keys) or partial failure
-  2  usage error or unreadable input (file:line says where)
+  2  usage error, unreadable input (file:line says where), a file that
+     cannot be written, or lint errors in a database to render
   130  interrupted (Ctrl-C)
 
 \b
-The database (--bib, default bib/): a folder of .bib files plus group.toml
-(group, meta-topics, sessions), or a single .bib file. Entries carry their
-tags in BibTeX fields: dlg-topics = {nlp}, dlg-sessions = {2021-11-12:main}.
+The database (--bib, before or after the command; default bib/): a folder of
+.bib files plus group.toml (group, meta-topics, sessions), or a single .bib
+file. Entries carry their tags in BibTeX fields: dlg-topics = {nlp},
+dlg-sessions = {2021-11-12:main}. `dlg-bib keys` lists the keys.
 """
 
 
