@@ -279,9 +279,10 @@ def atomic_replace(path: Path, data: bytes, *, expected_digest: str | None = Non
 
 def _is_special(path: Path) -> bool:
     try:
-        return not stat.S_ISREG(path.stat().st_mode) and not path.is_dir()
-    except OSError:
+        mode = path.stat().st_mode
+    except OSError:  # missing (or unreachable): the atomic path creates or reports it
         return False
+    return not (stat.S_ISREG(mode) or stat.S_ISDIR(mode))
 
 
 def _replace(path: Path, data: bytes, expected_digest: str | None) -> None:
