@@ -44,6 +44,7 @@ def generate_bib(n: int, seed: int = 7) -> str:
     out = [
         "% generated benchmark database\n@string{jmlr = {Journal of Machine Learning Research}}\n"
     ]
+    seen: set[tuple[str, str]] = set()
     for i in range(n):
         latex = i % 3 == 0
         names = []
@@ -52,6 +53,11 @@ def generate_bib(n: int, seed: int = 7) -> str:
             names.append(f"{family}, {rng.choice('ABCDEFGH')}.")
         words = [rng.choice(_WORDS) for _ in range(rng.randint(4, 10))]
         title = " ".join(words).capitalize()
+        # A real database has no duplicate works (lint would refuse to render it): the rare
+        # random clash of title and first author gets a distinct title.
+        if (title, names[0].split(",")[0]) in seen:
+            title += f" part {i}"
+        seen.add((title, names[0].split(",")[0]))
         if latex:
             title = "{BERT}-style " + title + " with $\\ell_1$ and \\'{e}t{\\'e} -- \\& more"
         year = 1990 + i % 35

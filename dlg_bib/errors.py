@@ -35,6 +35,19 @@ class UnknownNameError(DlgBibError):
     """An unknown key, session or topic given on the command line."""
 
 
+UNKNOWN_KEY_HINT = "`dlg-bib keys` lists every key, legacy label (like 'Ref 14') and alias"
+
+
+class UnknownKeyError(UnknownNameError):
+    """A citation key (or alias, or legacy label) that is not in the database: a finding."""
+
+    exit_code = EXIT_FINDINGS
+
+
+class WriteError(DlgBibError):
+    """A file that cannot be written (read-only, missing folder, disk full): nothing changed."""
+
+
 class ConcurrentEditError(DlgBibError):
     """Another writer changed the file between our read and our write."""
 

@@ -16,10 +16,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from dataclasses import asdict, dataclass
 
-from dlg_bib.model import Entry
+from dlg_bib.model import Database, Entry
 from dlg_bib.names import parse_names
 from dlg_bib.text import ascii_fold, latex_to_text
+from dlg_bib.values import ValueSyntaxError
 
 STOPWORDS = frozenset(
     "a an the on of in for and to with by from at is are as via into its or".split()
@@ -90,3 +92,33 @@ def _suffixes() -> Iterable[str]:
 def is_valid_key(key: str) -> bool:
     """Valid for LaTeX `\\cite`, BibTeX and biber: no spaces, commas, braces, quotes, `#`, `%`."""
     return bool(VALID_KEY.match(key))
+
+
+@dataclass(frozen=True)
+class KeyListing:
+    """What a member can cite an entry by: its key, legacy labels and aliases (`ids`)."""
+
+    key: str
+    legacy: list[str]
+    aliases: list[str]
+    title: str
+    file: str
+    line: int
+
+    def as_dict(self) -> dict[str, object]:
+        return asdict(self)
+
+
+def key_listing(db: Database) -> list[KeyListing]:
+    """Every entry's names, in database order."""
+    return [
+        KeyListing(e.key, e.legacy_labels, e.aliases, _title_text(e), str(e.file or ""), e.line)
+        for e in db.entries
+    ]
+
+
+def _title_text(entry: Entry) -> str:
+    try:
+        return latex_to_text(entry.get("title"), keep_math=False)
+    except ValueSyntaxError:  # a listing still helps while lint reports the broken value
+        return entry.fields.get("title", "")

@@ -11,8 +11,10 @@ from bibtexparser import model as bpm
 
 from dlg_bib import ids, values
 from dlg_bib.database import Workspace
+from dlg_bib.errors import DlgBibError
 from dlg_bib.model import F_SESSIONS, F_TOPICS, ROLES, Database, Entry
 from dlg_bib.names import parse_names
+from dlg_bib.render.context import decode
 from dlg_bib.text import ascii_fold, latex_to_text
 
 ERROR = "error"
@@ -66,6 +68,7 @@ def lint_workspace(ws: Workspace) -> list[Finding]:
             for p in bib.problems
         )
     findings.extend(_duplicate_keys(ws))
+    findings.extend(_session_topic_findings(ws))
     # An entry with a malformed value is reported by its syntax finding; the other rules
     # read its values, so they skip it.
     readable = [e for e in ws.db.entries if _values_readable(e)]
@@ -73,6 +76,30 @@ def lint_workspace(ws: Workspace) -> list[Finding]:
     for entry in readable:
         findings.extend(_entry_findings(entry, ws.db))
     return sorted(findings, key=lambda f: (f.file, f.line, f.rule, f.key))
+
+
+class LintErrors(DlgBibError):
+    """The database has lint errors: rendering it would silently drop or garble readings."""
+
+    def __init__(self, errors: list[Finding]):
+        super().__init__(
+            f"the database has {len(errors)} lint error(s); nothing was rendered",
+            hint="fix them (`dlg-bib lint` lists them with hints), then render again",
+        )
+        self.errors = errors
+
+    def __str__(self) -> str:
+        lines = [self.message, *(f.as_text() for f in self.errors)]
+        return "\n".join(lines) + f"\n  hint: {self.hint}"
+
+
+def require_clean(ws: Workspace) -> list[Finding]:
+    """Raise LintErrors if the database has lint errors; else return its warnings."""
+    findings = lint_workspace(ws)
+    errors = [f for f in findings if f.severity == ERROR]
+    if errors:
+        raise LintErrors(errors)
+    return findings
 
 
 def _values_readable(entry: Entry) -> bool:
@@ -86,6 +113,44 @@ def _values_readable(entry: Entry) -> bool:
 
 def _finding(entry: Entry, severity: str, rule: str, message: str, hint: str = "") -> Finding:
     return Finding(str(entry.file or ""), entry.line, entry.key, severity, rule, message, hint)
+
+
+def _session_topic_findings(ws: Workspace) -> Iterator[Finding]:
+    """Sessions whose `topic` is not a [[topics]] id (the README would show the raw id)."""
+    if ws.metadata_path is None:
+        return
+    known = {t.id for t in ws.db.topics}
+    text = ws.metadata_path.read_text(encoding="utf-8")
+    for session in ws.db.sessions:
+        if session.topic and session.topic not in known:
+            yield Finding(
+                str(ws.metadata_path),
+                _line_of_session_topic(text, session.id, session.topic),
+                session.id,
+                ERROR,
+                "unknown-session-topic",
+                f"session {session.id} names topic {session.topic!r}, which [[topics]] "
+                "does not define",
+                f"known topics: {', '.join(sorted(known)) or 'none'}",
+            )
+
+
+def _line_of_session_topic(text: str, date: str, topic: str) -> int:
+    """The line of `topic = "..."` in the [[sessions]] table of `date` (else of the date)."""
+    lines = text.splitlines()
+    date_line = re.compile(rf"^\s*date\s*=\s*[\"']?{re.escape(date)}\b")
+    start = next((i for i, line in enumerate(lines) if date_line.match(line)), None)
+    if start is None:
+        return 1
+    table = re.compile(r"^\s*\[")
+    topic_line = re.compile(rf"^\s*topic\s*=\s*[\"']{re.escape(topic)}[\"']")
+    first = next((i for i in range(start, -1, -1) if table.match(lines[i])), start)
+    for i in range(first + 1, len(lines)):
+        if i > start and table.match(lines[i]):
+            break
+        if topic_line.match(lines[i]):
+            return i + 1
+    return start + 1
 
 
 # ---- keys and duplicates ----------------------------------------------------------------
@@ -119,8 +184,13 @@ def _duplicate_keys(ws: Workspace) -> Iterator[Finding]:
 
 
 def _normalized_title(entry: Entry) -> str:
-    text = ascii_fold(latex_to_text(entry.get("title"), keep_math=False)).lower()
-    return re.sub(r"[^a-z0-9]", "", text)
+    # The renderer's decoder: its fast path skips pylatexenc (~1 ms a title), and its cache
+    # serves `readme`, `handout` and `index`, which lint every database before rendering it.
+    return re.sub(r"[^a-z0-9]", "", _folded(decode(entry.get("title"))).lower())
+
+
+def _folded(text: str) -> str:
+    return text if text.isascii() else ascii_fold(text)  # most text is ASCII already
 
 
 def _first_author_family(entry: Entry) -> str:
@@ -128,7 +198,7 @@ def _first_author_family(entry: Entry) -> str:
     if not names:
         return ""
     name = names[0]
-    return re.sub(r"[^a-z]", "", ascii_fold(latex_to_text(name.family or name.literal)).lower())
+    return re.sub(r"[^a-z]", "", _folded(latex_to_text(name.family or name.literal)).lower())
 
 
 def work_identities(entry: Entry) -> list[tuple[str, str]]:
@@ -321,7 +391,7 @@ def _tag_findings(entry: Entry, db: Database) -> Iterator[Finding]:
                 ERROR,
                 "unknown-session",
                 f"`{F_SESSIONS}` names session {tag.date!r}, which group.toml does not define",
-                "sessions are named by their ISO date, e.g. 2021-11-12",
+                f"fix the date, or add the session to group.toml: [[sessions]] date = {tag.date}",
             )
         if tag.role not in ROLES:
             yield _finding(
@@ -335,6 +405,8 @@ def _tag_findings(entry: Entry, db: Database) -> Iterator[Finding]:
 
 def _macro_findings(entry: Entry) -> Iterator[Finding]:
     for name, raw in entry.fields.items():
+        if raw[:1] in '{"' and "#" not in raw:
+            continue  # one braced or quoted piece (the value is readable): no macro in it
         try:
             names = values.macro_names(raw)
         except values.ValueSyntaxError:  # pragma: no cover - macro_names never raises

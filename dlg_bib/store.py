@@ -14,6 +14,7 @@ import hashlib
 import logging
 import os
 import re
+import stat
 import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -23,7 +24,7 @@ import bibtexparser
 from bibtexparser import model as bpm
 
 from dlg_bib import values
-from dlg_bib.errors import ConcurrentEditError, ParseError
+from dlg_bib.errors import ConcurrentEditError, ParseError, WriteError
 from dlg_bib.gcpause import collector_paused
 from dlg_bib.model import Entry
 from dlg_bib.syntax import SyntaxProblem, block_problems
@@ -215,8 +216,8 @@ def splice(bib: BibFile, changed: list[Entry], added: list[Entry]) -> str:
     return "".join(out)
 
 
-def write_changes(bib: BibFile, changed: list[Entry], added: list[Entry] | None = None) -> bool:
-    """Write the changed/added entries of one file atomically. Returns False if nothing changed."""
+def refuse_syntax_errors(bib: BibFile) -> None:
+    """A file with syntax errors is never written: its broken entries would be lost."""
     if bib.problems:
         first = bib.problems[0]
         raise ParseError(
@@ -224,6 +225,11 @@ def write_changes(bib: BibFile, changed: list[Entry], added: list[Entry] | None 
             where=f"{bib.path}:{first.line}",
             hint="run `dlg-bib lint` and fix the errors first; nothing was written",
         )
+
+
+def write_changes(bib: BibFile, changed: list[Entry], added: list[Entry] | None = None) -> bool:
+    """Write the changed/added entries of one file atomically. Returns False if nothing changed."""
+    refuse_syntax_errors(bib)
     new_text = splice(bib, changed, added or [])
     if new_text == bib.text:
         return False
@@ -252,8 +258,34 @@ def atomic_replace(path: Path, data: bytes, *, expected_digest: str | None = Non
     """Replace `path` with `data`: temp file in the same folder, fsync, rename, fsync folder.
 
     With `expected_digest`, fail with ConcurrentEditError when the file on disk is no longer
-    the one we read, instead of overwriting another writer's change.
+    the one we read, instead of overwriting another writer's change. Any OSError (read-only
+    file or folder, missing folder, disk full) is a WriteError naming the path; the file is
+    then as it was.
     """
+    try:
+        if _is_special(path):
+            # A device or pipe (/dev/stdout, a FIFO) is written into: renaming over it would
+            # replace the device node itself.
+            with path.open("wb") as handle:
+                handle.write(data)
+            return
+        _replace(path, data, expected_digest)
+    except OSError as exc:
+        cause = exc.strerror or str(exc)
+        raise WriteError(
+            f"cannot write file: {cause}; nothing was written", where=str(path)
+        ) from exc
+
+
+def _is_special(path: Path) -> bool:
+    try:
+        mode = path.stat().st_mode
+    except OSError:  # missing (or unreachable): the atomic path creates or reports it
+        return False
+    return not (stat.S_ISREG(mode) or stat.S_ISDIR(mode))
+
+
+def _replace(path: Path, data: bytes, expected_digest: str | None) -> None:
     folder = path.parent if str(path.parent) else Path(".")
     with _folder_lock(folder):
         if expected_digest is not None and path.exists():

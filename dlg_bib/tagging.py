@@ -6,7 +6,7 @@ import difflib
 from dataclasses import dataclass
 
 from dlg_bib import store
-from dlg_bib.errors import DlgBibError, UnknownNameError
+from dlg_bib.errors import UNKNOWN_KEY_HINT, DlgBibError, UnknownKeyError, UnknownNameError
 from dlg_bib.model import (
     F_SESSIONS,
     F_TOPICS,
@@ -36,10 +36,9 @@ def validate_request(db: Database, request: TagRequest) -> None:
         )
     if request.session is not None:
         if db.session(request.session) is None:
-            known = ", ".join(s.id for s in db.sessions) or "none"
             raise UnknownNameError(
-                f"no session {request.session!r}",
-                hint=f"sessions are named by ISO date; known: {known}",
+                f"no session {request.session!r} in group.toml",
+                hint=new_session_hint(db, request.session),
             )
         if not request.remove and request.role is None:
             raise DlgBibError("--session needs --role", hint=f"choose one of: {', '.join(ROLES)}")
@@ -48,6 +47,21 @@ def validate_request(db: Database, request: TagRequest) -> None:
     if request.topic is not None and db.topic(request.topic) is None:
         known = ", ".join(t.id for t in db.topics) or "none"
         raise UnknownNameError(f"no topic {request.topic!r}", hint=f"known topics: {known}")
+
+
+def new_session_hint(db: Database, date: str) -> str:
+    """How to add a session: tags may only name sessions that group.toml defines."""
+    known = ", ".join(s.id for s in db.sessions) or "none"
+    topic = db.topics[0].id if db.topics else "TOPIC-ID"
+    return (
+        f"known sessions: {known}\n"
+        "    to add one, append to group.toml (next to the .bib files):\n"
+        "      [[sessions]]\n"
+        f"      date = {date}\n"
+        '      title = "What the session is about"\n'
+        f'      topic = "{topic}"  # a [[topics]] id\n'
+        "    then run the command again."
+    )
 
 
 def resolve_keys(db: Database, keys: list[str]) -> list[Entry]:
@@ -60,10 +74,7 @@ def resolve_keys(db: Database, keys: list[str]) -> list[Entry]:
         elif entry not in found:
             found.append(entry)
     if missing:
-        raise UnknownNameError(
-            f"unknown key(s): {', '.join(missing)}",
-            hint="`dlg-bib lint --format json` lists every key; legacy labels like 'Ref 14' work",
-        )
+        raise UnknownKeyError(f"unknown key(s): {', '.join(missing)}", hint=UNKNOWN_KEY_HINT)
     return found
 
 

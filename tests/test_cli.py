@@ -57,8 +57,15 @@ def test_broken_group_toml_points_at_the_line(tmp_path: Path) -> None:
 def test_render_commands_report_a_malformed_value_without_traceback(tmp_path: Path) -> None:
     shutil.copy2(FIXTURES / "store" / "db" / "group.toml", tmp_path / "group.toml")
     shutil.copy2(FIXTURES / "malformed" / "dangling_concatenation.bib", tmp_path / "a.bib")
-    for command in ("readme", "index", "export"):
+    # The rendering commands refuse with lint's finding; export reports the value it reads.
+    expected = {
+        "readme": f"{tmp_path / 'a.bib'}:3: error: value of `title` is not valid BibTeX",
+        "index": f"{tmp_path / 'a.bib'}:3: error: value of `title` is not valid BibTeX",
+        "export": f"{tmp_path / 'a.bib'}:1: field `title` of doe2020one",
+    }
+    for command, message in expected.items():
         result = run_cli("--bib", str(tmp_path), command, "-o", str(tmp_path / "out"))
         assert result.returncode == 2, command
-        assert f"{tmp_path / 'a.bib'}:1: field `title` of doe2020one" in result.stderr
+        assert message in result.stderr
         assert "Traceback" not in result.stderr
+        assert not (tmp_path / "out").exists()

@@ -72,3 +72,10 @@ def test_missing_top_level_aux_is_a_parse_error_with_hint(tmp_path: Path) -> Non
     with pytest.raises(ParseError) as info:
         read_aux([tmp_path / "paper.aux"])
     assert info.value.hint and "pdflatex" in info.value.hint
+
+
+def test_citations_remember_the_file_and_line_of_their_first_citation() -> None:
+    citations = AuxCitations()
+    text = "\\relax\n\\citation{a}\n\n\\abx@aux@cite{0}{b}\n\\citation{a,c}\n"
+    parse_aux_text(text, citations, source="paper.aux")
+    assert citations.where == {"a": "paper.aux:2", "b": "paper.aux:4", "c": "paper.aux:5"}

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from dlg_bib.database import open_database
 from dlg_bib.errors import UnknownNameError
-from dlg_bib.export.select import Criteria, select
+from dlg_bib.export.select import Criteria, Uncitable, select
 from dlg_bib.model import Database
 from tests.conftest import FIXTURES
 
@@ -89,3 +91,16 @@ def test_unknown_session_or_topic_is_a_usage_error(db: Database) -> None:
     with pytest.raises(UnknownNameError) as info:
         select(db, Criteria(topics=["astrology"]))
     assert info.value.hint and "uat" in info.value.hint
+
+
+def test_aux_citing_a_legacy_label_is_reported_with_the_key_to_use(
+    db: Database, tmp_path: Path
+) -> None:
+    aux = tmp_path / "paper.aux"
+    aux.write_text("\\relax\n\\citation{tikk2003survey}\n\\citation{Ref 8}\n")
+    selection = select(db, Criteria(aux_files=[aux], keys=["Ref 1"]))
+    assert [e.key for e in selection.entries] == ["ruder2016overview", "tikk2003survey"]
+    # "Ref 1" given on the command line is fine: only a paper's \cite must be a real key.
+    assert selection.uncitable == [
+        Uncitable(f"{aux}:3", "Ref 8", "ruder2016overview", "legacy label")
+    ]

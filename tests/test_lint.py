@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from dlg_bib.database import open_workspace
-from dlg_bib.lint import ERROR, WARNING, Finding, lint_workspace
+from dlg_bib.lint import ERROR, WARNING, Finding, LintErrors, lint_workspace, require_clean
 from tests.conftest import FIXTURES, run_cli
 
 MALFORMED = sorted((FIXTURES / "malformed").glob("*.bib"))
@@ -123,3 +123,16 @@ def test_json_format_and_strict(tmp_path: Path) -> None:
     assert set(finding) == {"file", "line", "key", "severity", "rule", "message", "hint"}
     assert finding["line"] == 1 and finding["rule"] == "placeholder"
     assert run_cli("--bib", str(tmp_path), "lint", "--strict").returncode == 1
+
+
+def test_require_clean_returns_warnings_and_raises_on_errors(tmp_path: Path) -> None:
+    shutil.copytree(FIXTURES / "process" / "db", tmp_path / "db")
+    assert [f.rule for f in require_clean(open_workspace(tmp_path / "db"))] == ["placeholder"]
+    shutil.copy2(
+        FIXTURES / "process" / "broken" / "unknown_topic.toml", tmp_path / "db" / "group.toml"
+    )
+    with pytest.raises(LintErrors) as caught:
+        require_clean(open_workspace(tmp_path / "db"))
+    assert [(f.rule, f.line) for f in caught.value.errors] == [("unknown-session-topic", 27)]
+    assert caught.value.exit_code == 2
+    assert str(caught.value).splitlines()[1] == caught.value.errors[0].as_text().splitlines()[0]

@@ -183,7 +183,7 @@ def test_cli_writes_file_and_stdout(tmp_path: Path) -> None:
         cli, ["--bib", str(tmp_path / "bib"), "index", "--format", "csl-json", "-o", "-"]
     )
     assert result.exit_code == 0
-    assert isinstance(json.loads(result.output), list)
+    assert isinstance(json.loads(result.stdout), list)
 
 
 # The references are encoded by hand (for speed): the text must stay exactly what

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import os
 import signal
+import stat
 import subprocess
 import sys
 import textwrap
@@ -14,7 +15,7 @@ import pytest
 
 from dlg_bib import store
 from dlg_bib.database import open_workspace
-from dlg_bib.errors import ConcurrentEditError, ParseError
+from dlg_bib.errors import ConcurrentEditError, ParseError, WriteError
 from dlg_bib.values import braced
 from tests.conftest import FIXTURES, run_cli
 
@@ -164,3 +165,21 @@ def test_non_utf8_file_is_a_clear_error() -> None:
     with pytest.raises(ParseError) as info:
         store.load_file(FIXTURES / "malformed" / "not_utf8.bib")
     assert "not_utf8.bib:2" in str(info.value)
+
+
+def test_atomic_replace_failures_are_one_write_error_naming_the_path(tmp_path: Path) -> None:
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder\n")
+    for target in (blocker / "out.bib", tmp_path / "missing" / "out.bib"):
+        with pytest.raises(WriteError) as caught:
+            store.atomic_replace(target, b"data")
+        assert str(caught.value).startswith(f"{target}: cannot write file: ")
+        assert "\n" not in str(caught.value)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a-file"]
+
+
+def test_atomic_replace_writes_into_a_device_instead_of_replacing_it() -> None:
+    # Renaming a temporary file over /dev/full would replace the device node (we run as root).
+    with pytest.raises(WriteError, match="No space left on device"):
+        store.atomic_replace(Path("/dev/full"), b"data")
+    assert stat.S_ISCHR(os.stat("/dev/full").st_mode)

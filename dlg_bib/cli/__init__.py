@@ -24,13 +24,15 @@ EPILOG = """\b
 Exit codes:
   0  ok
   1  findings (lint errors, dead links, unknown keys) or partial failure
-  2  usage error or unreadable input (file:line says where)
+  2  usage error, unreadable input (file:line says where), a file that
+     cannot be written, or lint errors in a database to render
   130  interrupted (Ctrl-C)
 
 \b
-The database (--bib, default bib/): a folder of .bib files plus group.toml
-(group, meta-topics, sessions), or a single .bib file. Entries carry their
-tags in BibTeX fields: dlg-topics = {nlp}, dlg-sessions = {2021-11-12:main}.
+The database (--bib, before or after the command; default bib/): a folder of
+.bib files plus group.toml (group, meta-topics, sessions), or a single .bib
+file. Entries carry their tags in BibTeX fields: dlg-topics = {nlp},
+dlg-sessions = {2021-11-12:main}. `dlg-bib keys` lists the keys.
 """
 
 
@@ -46,6 +48,24 @@ class AppContext:
 
 
 pass_app = click.make_pass_decorator(AppContext)
+
+
+def _override_bib(ctx: click.Context, _param: click.Parameter, value: Path | None) -> None:
+    if value is not None:
+        app = ctx.ensure_object(AppContext)
+        app.bib, app._workspace = value, None
+
+
+# `--bib` after the command name (`dlg-bib lint --bib bib`) overrides the group's option;
+# LazyGroup gives it to every command, so no command declares it.
+bib_option = click.option(
+    "--bib",
+    type=click.Path(path_type=Path),
+    default=None,
+    expose_value=False,
+    callback=_override_bib,
+    help="The database (same as `dlg-bib --bib PATH`).",
+)
 
 
 # Modules whose command name is not their module name with `-` for `_`.
@@ -72,10 +92,19 @@ class LazyGroup(click.Group):
             return None
         module = importlib.import_module(f"{__name__}.{module_name}")
         command = getattr(module, "command", None)
-        return command if isinstance(command, click.Command) else None
+        if not isinstance(command, click.Command):
+            return None
+        if not any(param.name == "bib" for param in command.params):
+            bib_option(command)
+        return command
 
 
-@click.group(cls=LazyGroup, epilog=EPILOG, context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(
+    cls=LazyGroup,
+    epilog=EPILOG,
+    # Wrap help at the terminal's width, but never wider than 100 columns.
+    context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
+)
 @click.version_option(__version__, prog_name="dlg-bib")
 @click.option(
     "--bib",

@@ -2,7 +2,15 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import click
+
+from dlg_bib.lint import require_clean
+
+if TYPE_CHECKING:
+    from dlg_bib.cli import AppContext
+    from dlg_bib.model import Database
 
 format_option = click.option(
     "--format",
@@ -15,3 +23,12 @@ format_option = click.option(
 dry_run_option = click.option(
     "--dry-run", is_flag=True, help="Show what would change; write nothing."
 )
+
+
+def linted_db(app: AppContext) -> Database:
+    """The database for rendering: refused (exit 2, each lint error) when lint finds errors,
+    since a broken entry or tag would silently vanish from the output; warnings are shown."""
+    ws = app.workspace()
+    for finding in require_clean(ws):
+        click.echo(finding.as_text().partition("\n")[0], err=True)
+    return ws.db

@@ -7,19 +7,20 @@ import sys
 import click
 
 from dlg_bib.cli import AppContext, pass_app
-from dlg_bib.errors import EXIT_FINDINGS
+from dlg_bib.errors import EXIT_FINDINGS, UNKNOWN_KEY_HINT
 from dlg_bib.export import Criteria, cited_items, render
 from dlg_bib.export.cite import STYLES, format_references, style_path
 from dlg_bib.export.select import select
 
 HELP = f"""Print formatted references for KEY... (keys, aliases or legacy labels).
 
-\b
 Styles: {", ".join(STYLES)}, or the path of any .csl file. Formats: text,
 markdown, html (formatted by pandoc's citeproc; pandoc must be installed),
 or bibtex (the entries as `dlg-bib export` writes them, no pandoc needed).
 Numbered styles (ieee, nature, vancouver) number in the order given.
-Unknown keys and placeholders are listed and give exit code 1.
+
+Unknown keys and placeholders are listed and give exit code 1; `dlg-bib keys`
+lists the keys, legacy labels and aliases.
 """
 
 
@@ -59,5 +60,6 @@ def command(app: AppContext, keys: tuple[str, ...], style: str, fmt: str) -> Non
         )
     if selection.unknown:
         click.echo("unknown keys (not in the database): " + ", ".join(selection.unknown), err=True)
+        click.echo(f"  hint: {UNKNOWN_KEY_HINT}", err=True)
     if not selection.complete:
         sys.exit(EXIT_FINDINGS)

@@ -9,7 +9,7 @@ from pathlib import Path
 import click
 
 from dlg_bib.cli import AppContext, pass_app
-from dlg_bib.errors import EXIT_FINDINGS
+from dlg_bib.errors import EXIT_FINDINGS, UNKNOWN_KEY_HINT
 from dlg_bib.export import FORMATS, Criteria, export
 from dlg_bib.store import atomic_replace
 
@@ -93,6 +93,12 @@ def command(
     selection = result.selection
     for path in selection.missing_aux:
         click.echo(f"warning: {path}: included .aux file not found (skipped)", err=True)
+    for item in selection.uncitable:
+        click.echo(
+            f"warning: {item.where}: \\cite{{{item.cited}}} is the {item.kind} of {item.key}, "
+            f"but BibTeX cannot read it as a key: write \\cite{{{item.key}}}",
+            err=True,
+        )
     if selection.placeholders:
         click.echo(
             "placeholders, not exported (no bibliographic record yet): "
@@ -103,5 +109,6 @@ def command(
         click.echo("unknown keys (not in the database):", err=True)
         for key in selection.unknown:
             click.echo(f"  {key}", err=True)
+        click.echo(f"  hint: {UNKNOWN_KEY_HINT}", err=True)
     if not selection.complete:
         sys.exit(EXIT_FINDINGS)

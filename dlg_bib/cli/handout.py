@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 
 from dlg_bib.cli import AppContext, pass_app
+from dlg_bib.cli._common import linted_db
 from dlg_bib.cli._render_options import templates_option, today_of, today_option
 from dlg_bib.render import handout
 from dlg_bib.render.environment import project_root
@@ -40,7 +41,7 @@ def command(
     if session and term:
         raise click.UsageError("give --session DATE or --term, not both")
     result = handout.build_handout(
-        app.workspace().db, app.bib, today_of(today), session, term, templates
+        linted_db(app), app.bib, today_of(today), session, term, templates
     )
     path = output or project_root(app.bib) / "dist" / f"handout-{result.name}.pdf"
     written = handout.write(result, path, with_source=source)

@@ -44,17 +44,20 @@ def command(
         tags = TagRequest(session=session, role=role, topic=topic)
         validate_request(ws.db, tags)
     plan = plan_import(ws.db, read_incoming(file), tags)
+    report = []
     for entry in plan.added:
-        click.echo(f"add {entry.key}" + (f"  (was {entry.aliases[0]})" if entry.aliases else ""))
+        report.append(f"add {entry.key}" + (f"  (was {entry.aliases[0]})" if entry.aliases else ""))
         if dry_run:
-            click.echo(store.format_entry(entry))
+            report.append(store.format_entry(entry))
     for target, incoming, copied in plan.merged:
         what = ", ".join(copied) if copied else "nothing new"
-        click.echo(f"merge {incoming.key} into {target.key}: {what}")
+        report.append(f"merge {incoming.key} into {target.key}: {what}")
     changed = changed_entries(plan)
+    if not dry_run and (plan.added or changed):
+        ws.save(changed, plan.added)  # first: a failed write reports only the failure
+    for line in report:
+        click.echo(line)
     if dry_run:
         click.echo("dry run: nothing written", err=True)
         return
-    if plan.added or changed:
-        ws.save(changed, plan.added)
     click.echo(f"{len(plan.added)} added, {len(plan.merged)} merged", err=True)

@@ -21,9 +21,8 @@ def command(app: AppContext, output_format: str, strict: bool) -> None:
     """Check the database: syntax (with the silent cases BibTeX chokes on), duplicate keys
     and works, required fields, DOIs and arXiv ids, months, tags, placeholders.
 
-    \b
-    Prints `file:line: severity: message [rule]` and a hint per finding.
-    Exit 0 when there are no errors (warnings alone pass unless --strict), 1 otherwise.
+    Prints `file:line: severity: message [rule]` and a hint per finding. Exit 0 when there
+    are no errors (warnings alone pass unless --strict), 1 otherwise.
     """
     findings = lint_workspace(app.workspace())
     counts = summary(findings)

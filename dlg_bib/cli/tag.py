@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import click
 
+from dlg_bib import store
 from dlg_bib.cli import AppContext, pass_app
 from dlg_bib.cli._common import dry_run_option
+from dlg_bib.errors import UnknownKeyError
 from dlg_bib.model import ROLES
 from dlg_bib.tagging import (
     TagRequest,
@@ -48,20 +50,29 @@ def command(
     ws = app.workspace()
     request = TagRequest(session=session, role=role, topic=topic, remove=remove)
     validate_request(ws.db, request)
-    entries = resolve_keys(ws.db, split_keys(keys))
+    try:
+        entries = resolve_keys(ws.db, split_keys(keys))
+    except UnknownKeyError:
+        # A key in an entry that does not parse is "unknown": name the real cause.
+        for bib in ws.files:
+            store.refuse_syntax_errors(bib)
+        raise
     changed = []
+    report = []
     for entry in entries:
         old_raw = ws.file_of(entry).block_of(entry).raw
         if apply_tag(ws.db, entry, request):
             changed.append(entry)
             if dry_run:
-                click.echo(entry_diff(old_raw, entry, f"{entry.where} ({entry.key})"))
+                report.append(entry_diff(old_raw, entry, f"{entry.where} ({entry.key})"))
             else:
-                click.echo(f"tagged {entry.key}")
+                report.append(f"tagged {entry.key}")
         else:
-            click.echo(f"unchanged {entry.key} (already tagged so)")
+            report.append(f"unchanged {entry.key} (already tagged so)")
     if changed and not dry_run:
-        ws.save(changed)
+        ws.save(changed)  # before any "tagged": a failed write reports only the failure
+    for line in report:
+        click.echo(line)
     if dry_run:
         noun = "entry" if len(changed) == 1 else "entries"
         click.echo(f"dry run: {len(changed)} {noun} would change; nothing written", err=True)

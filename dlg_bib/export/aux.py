@@ -35,8 +35,10 @@ class AuxCitations:
     cite_all: bool = False
     files: list[Path] = field(default_factory=list)
     missing: list[Path] = field(default_factory=list)
+    # Where each key was first cited ("paper.aux:12"), for warnings about that citation.
+    where: dict[str, str] = field(default_factory=dict)
 
-    def add(self, key: str) -> None:
+    def add(self, key: str, where: str = "") -> None:
         key = key.strip()
         if not key:
             return
@@ -45,26 +47,39 @@ class AuxCitations:
         elif key not in self._seen:
             self._seen.add(key)
             self.keys.append(key)
+            if where:
+                self.where[key] = where
 
     def __post_init__(self) -> None:
         self._seen: set[str] = set(self.keys)
 
 
 def parse_aux_text(
-    text: str, citations: AuxCitations, include: Callable[[str], None] | None = None
+    text: str,
+    citations: AuxCitations,
+    include: Callable[[str], None] | None = None,
+    source: str = "",
 ) -> list[str]:
     """Add the citations in one `.aux` text; return the `\\@input` file names, in order.
 
     `include` is called for each `\\@input` where it occurs, so citations keep LaTeX's order.
+    `source` (the file's name) makes each citation remember its `file:line`.
     """
     inputs: list[str] = []
+    line, counted = 1, 0
     for match in _TOKENS.finditer(text):
+        where = ""
+        if source:
+            line += text.count("\n", counted, match.start())
+            counted = match.start()
+            where = f"{source}:{line}"
         if match["citation"] is not None:
             for key in match["citation"].split(","):
-                citations.add(key)
+                citations.add(key, where)
         elif match["abx"] is not None:
             # Two arguments: {refsection}{key}; one argument (biblatex < 3.8): {key}.
-            citations.add(match["abx_key"] if match["abx_key"] is not None else match["abx"])
+            key = match["abx_key"] if match["abx_key"] is not None else match["abx"]
+            citations.add(key, where)
         elif match["nocite_all"] is not None:
             citations.cite_all = True
         else:
@@ -107,7 +122,7 @@ def _read_one(path: Path, root: Path, citations: AuxCitations, seen: set[Path]) 
         else:
             _read_one(child, root, citations, seen)
 
-    parse_aux_text(text, citations, include)
+    parse_aux_text(text, citations, include, source=str(path))
 
 
 def _locate(name: str, root: Path, folder: Path) -> Path | None:

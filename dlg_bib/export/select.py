@@ -15,7 +15,7 @@ from pathlib import Path
 from dlg_bib.errors import UnknownNameError
 from dlg_bib.export.aux import read_aux
 from dlg_bib.keys import is_valid_key
-from dlg_bib.model import Database, Entry
+from dlg_bib.model import Database, Entry, normalize_label
 
 
 @dataclass
@@ -31,6 +31,14 @@ class Criteria:
         return not (self.sessions or self.topics or self.keys or self.aux_files)
 
 
+@dataclass(frozen=True)
+class Uncitable:
+    where: str  # .aux file:line
+    cited: str
+    key: str
+    kind: str  # "legacy label" or "alias"
+
+
 @dataclass
 class Selection:
     """The entries to write (children before parents, else by key) and what went wrong."""
@@ -44,6 +52,9 @@ class Selection:
     unknown: list[str] = field(default_factory=list)
     placeholders: list[str] = field(default_factory=list)
     missing_aux: list[Path] = field(default_factory=list)
+    # A paper citing a legacy label like `Ref 14`: we resolve it, but BibTeX cannot read
+    # a key with a space, so the paper must cite the key instead.
+    uncitable: list[Uncitable] = field(default_factory=list)
 
     @property
     def crossref_targets(self) -> set[str]:
@@ -61,7 +72,7 @@ class Selection:
 def select(db: Database, criteria: Criteria) -> Selection:
     chosen: dict[str, Entry] = {}
     selection = Selection(entries=[])
-    requested, cite_all = _requested_keys(criteria, selection)
+    requested, cite_all, cited_at = _requested_keys(criteria, selection)
     if criteria.is_empty or cite_all:
         for entry in db.entries:
             if criteria.include_placeholders or not entry.is_placeholder:
@@ -81,6 +92,10 @@ def select(db: Database, criteria: Criteria) -> Selection:
             selection.aliases.setdefault(found.key.lower(), []).append(key)
         else:
             chosen.setdefault(found.key.lower(), found)
+            if key in cited_at and not is_valid_key(key):
+                labels = {normalize_label(label) for label in found.legacy_labels}
+                kind = "legacy label" if normalize_label(key) in labels else "alias"
+                selection.uncitable.append(Uncitable(cited_at[key], key, found.key, kind))
     selection.cited_only_by_alias = set(by_alias) - set(chosen)
     for lowered, entry in by_alias.items():
         chosen.setdefault(lowered, entry)
@@ -89,15 +104,20 @@ def select(db: Database, criteria: Criteria) -> Selection:
     return selection
 
 
-def _requested_keys(criteria: Criteria, selection: Selection) -> tuple[list[str], bool]:
+def _requested_keys(
+    criteria: Criteria, selection: Selection
+) -> tuple[list[str], bool, dict[str, str]]:
+    """Keys asked for, whether `\\nocite{*}` was, and where a paper cites each key."""
     keys = [k.strip() for k in criteria.keys if k.strip()]
     cite_all = False
+    cited_at: dict[str, str] = {}
     if criteria.aux_files:
         cited = read_aux(criteria.aux_files)
         keys.extend(cited.keys)
         cite_all = cited.cite_all
+        cited_at = cited.where
         selection.missing_aux = cited.missing
-    return list(dict.fromkeys(keys)), cite_all
+    return list(dict.fromkeys(keys)), cite_all, cited_at
 
 
 def _by_sessions_and_topics(db: Database, criteria: Criteria) -> list[Entry]:

@@ -5,12 +5,16 @@ from __future__ import annotations
 from pathlib import Path
 
 from dlg_bib import store
-from dlg_bib.errors import DlgBibError
+from dlg_bib.errors import WriteError
 
 
 def write_file(path: Path, data: bytes) -> None:
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        store.atomic_replace(path, data)
     except OSError as exc:
-        raise DlgBibError(f"cannot write file: {exc.strerror}", where=str(path)) from exc
+        # mkdir says "File exists" when a file sits where a folder should be.
+        cause = "a file is in the way" if isinstance(exc, FileExistsError) else exc.strerror
+        raise WriteError(
+            f"cannot create its folder: {cause}; nothing was written", where=str(path)
+        ) from exc
+    store.atomic_replace(path, data)
