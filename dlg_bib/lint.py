@@ -400,7 +400,7 @@ def _term_findings(ws: Workspace) -> Iterator[Finding]:
                 "session-outside-term",
                 f"session {session.id} is in no term; terms: {spans}",
                 "widen a term's `first`/`last`, or add its term: dlg-bib term new ID "
-                '--name "Spring 2022" --first YYYY-MM-DD --last YYYY-MM-DD',
+                f'--name "Spring 2022" --first {session.id} --last YYYY-MM-DD',
             )
 
 

@@ -23,7 +23,7 @@ import icalendar
 
 from dlg_bib import store
 from dlg_bib.errors import ParseError, UnknownNameError
-from dlg_bib.model import Database, Session, Term
+from dlg_bib.model import Database, Session
 from dlg_bib.render.context import Reference, build_context
 from dlg_bib.render.escape import safe_url
 
