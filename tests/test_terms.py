@@ -173,7 +173,10 @@ def test_term_new_writes_out_the_implicit_term_first(tmp_path: Path) -> None:
     plan = plan_new_term(open_workspace(folder), new, weekly=True)
     write_plan(plan)
     db = open_workspace(folder).db
-    assert [(t.id, t.implicit) for t in db.terms] == [(old.terms[0].id, False), ("2022-spring", False)]
+    assert [(t.id, t.implicit) for t in db.terms] == [
+        (old.terms[0].id, False),
+        ("2022-spring", False),
+    ]
     assert (db.terms[0].first, db.terms[0].last) == (old.terms[0].first, old.terms[0].last)
     spring = [s for s in db.sessions if s.date >= new.first]
     assert {s.date.weekday() for s in spring} == {3}
@@ -227,4 +230,27 @@ def test_term_new_refuses_and_writes_nothing(tmp_path: Path, new: NewTerm, messa
     before = (folder / "group.toml").read_bytes()
     with pytest.raises(TermError, match=message):
         plan_new_term(open_workspace(folder), new, weekly=True)
+    assert (folder / "group.toml").read_bytes() == before
+
+
+def test_a_header_inside_a_string_does_not_mislead_the_insertion(tmp_path: Path) -> None:
+    folder = _copy("tricky", tmp_path)
+    before = open_workspace(folder).db
+    new = NewTerm("2022-spring", "Spring 2022", dt.date(2022, 1, 7), dt.date(2022, 1, 14))
+    plan = plan_new_term(open_workspace(folder), new, weekly=True)
+    write_plan(plan)
+    after = open_workspace(folder).db
+    assert after.sessions[0].notes == before.sessions[0].notes
+    assert [s.id for s in after.sessions] == ["2021-09-03", "2022-01-07", "2022-01-14"]
+    pieces = [(i.offset, i.text) for i in plan.insertions]
+    text = (folder / "group.toml").read_text(encoding="utf-8")
+    assert _without(text, pieces) == (TERMS / "tricky/group.toml").read_text(encoding="utf-8")
+
+
+def test_terms_written_inline_are_refused_and_nothing_is_written(tmp_path: Path) -> None:
+    folder = _copy("inline", tmp_path)
+    before = (folder / "group.toml").read_bytes()
+    new = NewTerm("2022-spring", "Spring 2022", dt.date(2022, 1, 7), dt.date(2022, 1, 14))
+    with pytest.raises(TermError, match="inline arrays"):
+        plan_new_term(open_workspace(folder), new, weekly=False)
     assert (folder / "group.toml").read_bytes() == before
