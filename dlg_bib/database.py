@@ -206,15 +206,21 @@ def valid_time(text: str) -> bool:
     return bool(_TIME.match(text))
 
 
+def _line_of_key(text: str, key: str) -> int:
+    """The line where `key = ` is set (not where a comment mentions it)."""
+    match = re.search(rf"^[ \t]*{re.escape(key)}[ \t]*=", text, re.MULTILINE)
+    return text.count("\n", 0, match.start()) + 1 if match else _line_of_value(text, key)
+
+
 def _check_group(group: Group, path: Path, text: str) -> None:
     if group.timezone:
-        check_timezone(group.timezone, f"{path}:{_line_of_value(text, 'timezone')}")
+        check_timezone(group.timezone, f"{path}:{_line_of_key(text, 'timezone')}")
     for name in ("start_time", "end_time"):
         value = getattr(group, name)
         if value and not valid_time(value):
             raise ParseError(
                 f"[group] {name} {value!r} is not a time",
-                where=f"{path}:{_line_of_value(text, name)}",
+                where=f"{path}:{_line_of_key(text, name)}",
                 hint='write times as "11:00" (24-hour clock)',
             )
 
