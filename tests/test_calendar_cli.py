@@ -89,3 +89,19 @@ def test_an_unreadable_previous_file_exits_2_and_is_kept(tmp_path: Path) -> None
     assert result.returncode == 2
     assert "cannot be read" in result.stderr
     assert out.read_text() == "not a calendar\n"
+
+
+def test_an_unreadable_group_toml_exits_2_for_calendar_and_term_new(tmp_path: Path) -> None:
+    folder = tmp_path / "bib"
+    shutil.copytree(FIXTURES / "terms" / "invalid-toml", folder)
+    before = (folder / "group.toml").read_bytes()
+    for args in (
+        ["calendar"],
+        ["term", "new", "x", "--name", "X", "--first", "2023-01-01", "--last", "2023-01-31"],
+    ):
+        result = run_cli("--bib", str(folder), *args)
+        assert result.returncode == 2, args
+        assert f"{folder / 'group.toml'}:2: invalid TOML" in result.stderr
+        assert "Traceback" not in result.stderr
+    assert (folder / "group.toml").read_bytes() == before
+    assert not (tmp_path / "dist").exists()
