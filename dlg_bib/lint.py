@@ -75,6 +75,7 @@ def lint_workspace(ws: Workspace) -> list[Finding]:
     findings.extend(_duplicate_works(readable))
     for entry in readable:
         findings.extend(_entry_findings(entry, ws.db))
+    findings.extend(_term_findings(ws))
     return sorted(findings, key=lambda f: (f.file, f.line, f.rule, f.key))
 
 
@@ -420,6 +421,59 @@ def _macro_findings(entry: Entry) -> Iterator[Finding]:
                     f"`{name}` uses @string {macro!r}, which is not defined in this file",
                     "define it with @string{" + macro + " = {...}} or brace the value",
                 )
+
+
+# ---- terms (group.toml) ------------------------------------------------------------------
+
+
+def _term_findings(ws: Workspace) -> Iterator[Finding]:
+    """Sessions outside every `[[terms]]` table, overlapping terms and repeated term ids.
+
+    A file without `[[terms]]` has one implicit term spanning its sessions: nothing to check.
+    """
+    db = ws.db
+    explicit = [t for t in db.terms if not t.implicit]
+    if not explicit:
+        return
+    where = str(ws.metadata_path or "group.toml")
+    seen: dict[str, int] = {}
+    for i, term in enumerate(explicit):
+        if term.id in seen:
+            yield Finding(
+                where,
+                term.line,
+                term.id,
+                ERROR,
+                "term-duplicate-id",
+                f"term id {term.id!r} is already used by the term on line {seen[term.id]}",
+                "give each [[terms]] table its own id",
+            )
+        seen.setdefault(term.id, term.line)
+        for other in explicit[:i]:
+            if term.overlaps(other):
+                yield Finding(
+                    where,
+                    term.line,
+                    term.id,
+                    ERROR,
+                    "term-overlap",
+                    f"term {term.id!r} ({term.first} to {term.last}) overlaps term "
+                    f"{other.id!r} ({other.first} to {other.last})",
+                    "move `first` or `last` so that each day is in one term at most",
+                )
+    spans = ", ".join(f"{t.id} ({t.first} to {t.last})" for t in explicit)
+    for session in db.sessions:
+        if db.term_of(session) is None:
+            yield Finding(
+                where,
+                session.line,
+                session.id,
+                ERROR,
+                "session-outside-term",
+                f"session {session.id} is in no term; terms: {spans}",
+                "widen a term's `first`/`last`, or add its term: dlg-bib term new ID "
+                f'--name "Spring 2022" --first {session.id} --last YYYY-MM-DD',
+            )
 
 
 def summary(findings: list[Finding]) -> dict[str, int]:

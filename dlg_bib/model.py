@@ -6,6 +6,7 @@ Pure: nothing here reads files or the network. `store` builds these from `bib/`.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -105,6 +106,7 @@ class Session:
     topic: str
     notes: str = ""
     readings: list[Reading] = field(default_factory=list)
+    line: int = 0  # of its table in group.toml, for lint; 0 when not from a file
 
     @property
     def id(self) -> str:
@@ -128,6 +130,42 @@ class Group:
     repository: str = ""
     description: str = ""
     meeting_format: str = ""
+    timezone: str = ""  # IANA name; empty: calendar times are floating (local)
+
+
+@dataclass(frozen=True)
+class Term:
+    """A term (`[[terms]]` in group.toml): the sessions between `first` and `last` belong to it.
+
+    `day`, `start_time`, `end_time` and `room` are empty when the group's apply.
+    `implicit` marks the one term read from a file without `[[terms]]`.
+    """
+
+    id: str
+    name: str
+    first: dt.date
+    last: dt.date
+    day: str = ""
+    start_time: str = ""
+    end_time: str = ""
+    room: str = ""
+    line: int = 0
+    implicit: bool = False
+
+    def contains(self, date: dt.date) -> bool:
+        return self.first <= date <= self.last
+
+    def overlaps(self, other: Term) -> bool:
+        return self.first <= other.last and other.first <= self.last
+
+    def meeting(self, group: Group) -> tuple[str, str, str, str]:
+        """Day, start time, end time and room of this term's sessions: its own, else the group's."""
+        return (
+            self.day or group.day,
+            self.start_time or group.start_time,
+            self.end_time or group.end_time,
+            self.room or group.room,
+        )
 
 
 @dataclass
@@ -136,8 +174,12 @@ class Database:
     topics: list[Topic]
     sessions: list[Session]
     entries: list[Entry]
+    terms: list[Term] = field(default_factory=list)
 
     def __post_init__(self) -> None:
+        if not self.terms:
+            implicit = implicit_term(self.group, self.sessions)
+            self.terms = [implicit] if implicit else []
         self._by_key = {e.key.lower(): e for e in reversed(self.entries)}
         self._aliases: dict[str, Entry] = {}
         for e in self.entries:
@@ -169,6 +211,38 @@ class Database:
 
     def session(self, date: str) -> Session | None:
         return next((s for s in self.sessions if s.id == date), None)
+
+    def term(self, term_id: str) -> Term | None:
+        return next((t for t in self.terms if t.id == term_id), None)
+
+    def term_of(self, session: Session) -> Term | None:
+        """The term whose dates contain the session (the earliest, if terms overlap)."""
+        return next((t for t in self.terms if t.contains(session.date)), None)
+
+    def sessions_in(self, term: Term) -> list[Session]:
+        return [s for s in self.sessions if self.term_of(s) == term]
+
+
+_SEASON_YEAR = re.compile(r"^\s*([A-Za-z]+)\s+(\d{4})\s*$")
+_NOT_ID = re.compile(r"[^a-z0-9]+")
+
+
+def term_id_of(name: str, first: dt.date) -> str:
+    """An id for a term known only by its name: "Fall 2021" -> "2021-fall"."""
+    match = _SEASON_YEAR.match(name)
+    if match:
+        return f"{match.group(2)}-{match.group(1).lower()}"
+    return _NOT_ID.sub("-", name.lower()).strip("-") or str(first.year)
+
+
+def implicit_term(group: Group, sessions: list[Session]) -> Term | None:
+    """The one term of a file without `[[terms]]`: `[group] term`, spanning its sessions."""
+    if not sessions:
+        return None
+    first = min(s.date for s in sessions)
+    last = max(s.date for s in sessions)
+    name = group.term or f"Sessions {first.year}"
+    return Term(term_id_of(name, first), name, first, last, implicit=True)
 
 
 def split_list(text: str) -> list[str]:
