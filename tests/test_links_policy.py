@@ -11,10 +11,10 @@ from dlg_bib.links.policy import (
     DEFAULT_HOST_RULES,
     HostRule,
     host_rule,
-    parse_retry_after,
     share_link_reason,
     verdict_for_status,
 )
+from dlg_bib.retry_after import parse_retry_after
 
 
 @pytest.mark.parametrize(

@@ -38,10 +38,10 @@ from dlg_bib.links.policy import (
     Verdict,
     host_rule,
     is_bot_challenge,
-    parse_retry_after,
     share_link_reason,
     verdict_for_status,
 )
+from dlg_bib.retry_after import parse_retry_after
 
 USER_AGENT = (
     f"dlg-bib/{__version__} (link check; +https://github.com/dr-aheydari/DeepLearningGroup)"
