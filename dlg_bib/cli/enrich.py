@@ -20,12 +20,13 @@ from dlg_bib.errors import EXIT_FINDINGS, UnknownNameError
 from dlg_bib.model import Entry
 from dlg_bib.sources import setup
 from dlg_bib.sources.freecopy import FreeCopyFinder
-from dlg_bib.sources.http import Mode
+from dlg_bib.sources.http import Mode, Outage
 from dlg_bib.sources.resolver import VENUE_NOT_FOUND, resolve_all
 
 METADATA = "metadata"
 FREE_COPY = "free-copy"
 STEPS = (METADATA, FREE_COPY)
+GIVEN_UP = "a source given up in this run (above)"
 
 
 def clean(text: str, limit: int = 100) -> str:
@@ -86,6 +87,20 @@ class Summary:
     free_copy_unknown: dict[str, str] = field(default_factory=dict)
     venue_unknown: dict[str, str] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+    outages: list[Outage] = field(default_factory=list)
+
+    def outage_lines(self) -> list[str]:
+        """One line per source given up in the run, with the entries it left undone."""
+        lines = []
+        for outage in self.outages:
+            hit = sum(outage.message in reason for reason in self.failed.values())
+            lines.append(outage.message + (f"; {hit} entries not enriched" if hit else ""))
+        return lines
+
+    def without_outages(self, reason: str, instead: str = "") -> str:
+        """A reason without the outages, which are reported once, above the lists."""
+        parts = [p for p in reason.split("; ") if not any(o.message in p for o in self.outages)]
+        return "; ".join(parts) or instead
 
 
 def select_entries(app: AppContext, keys: tuple[str, ...]) -> list[Entry]:
@@ -182,11 +197,13 @@ def command(
         evidence.setdefault(entry.key, enrich.Evidence(entry.key))
     free_copy = run.free_copy if FREE_COPY in chosen else None
     summary, to_write = apply_all(entries, evidence, split_fields(overwrite), free_copy)
-    summary.notes = run.notes()
+    summary.outages = run.client.outages
+    # A source given up by the HTTP layer is reported once, among the outages.
+    summary.notes = [n for n in run.notes() if not any(o.message in n for o in summary.outages)]
     if to_write and not dry_run:
         workspace.save(to_write)
     print_summary(summary, dry_run, run.client.requests)
-    if summary.failed:
+    if summary.failed or summary.outages:
         raise click.exceptions.Exit(EXIT_FINDINGS)
 
 
@@ -254,10 +271,16 @@ def print_summary(summary: Summary, dry_run: bool, requests: dict[str, int]) -> 
         f"{len(summary.failed)} failed, {len(summary.unconfirmed)} preprints unconfirmed; "
         f"requests sent: {sent}" + (" (dry run: nothing written)" if dry_run else "")
     )
-    if summary.failed:
+    if summary.outages:
+        click.echo("sources given up in this run (run again when they answer):")
+        for line in summary.outage_lines():
+            click.echo(f"  {clean(line, 200)}")
+    shown = {k: summary.without_outages(m) for k, m in sorted(summary.failed.items())}
+    if any(shown.values()):
         click.echo("failed:")
-        for key, message in sorted(summary.failed.items()):
-            click.echo(f"  {key}: {clean(message, 200)}")
+        for key, message in shown.items():
+            if message:
+                click.echo(f"  {key}: {clean(message, 200)}")
     if summary.notes:
         click.echo("sources unavailable in this run (not failures):")
         for note in summary.notes:
@@ -273,4 +296,5 @@ def print_summary(summary: Summary, dry_run: bool, requests: dict[str, int]) -> 
     if summary.free_copy_unknown:
         click.echo("free copy not decided (a source was unavailable; nothing written):")
         for key, reason in sorted(summary.free_copy_unknown.items()):
+            reason = summary.without_outages(reason, GIVEN_UP)
             click.echo(f"  {key}: {clean(reason, 200)}")
