@@ -7,7 +7,7 @@ import click
 from dlg_bib import add, enrich
 from dlg_bib.cli import AppContext, pass_app
 from dlg_bib.cli._common import dry_run_option
-from dlg_bib.cli.enrich import clean, mode_of
+from dlg_bib.cli.enrich import GIVEN_UP, clean, mode_of
 from dlg_bib.errors import EXIT_FINDINGS, UnknownNameError
 from dlg_bib.model import ROLES, Database, Entry
 from dlg_bib.sources import setup
@@ -108,7 +108,10 @@ def command(
             continue
         if evidence.failures or (evidence.arxiv is None and evidence.work is None):
             reasons = evidence.failures or evidence.notes or ["no source knows it"]
-            click.echo(f"{identifier}: failed: {clean('; '.join(reasons), 200)}", err=True)
+            down = {o.message for o in run.client.outages}
+            # An outage is reported once, after the identifiers.
+            told = [r for r in reasons if r not in down] or [GIVEN_UP]
+            click.echo(f"{identifier}: failed: {clean('; '.join(told), 200)}", err=True)
             failed += 1
             continue
         new = add.build_entry(evidence, taken | {e.key for e in added}, tags)
@@ -129,5 +132,8 @@ def command(
         click.echo(f"add: {len(added)} added to {where}")
     elif added:
         click.echo(f"add: {len(added)} would be added (dry run: nothing written)")
-    if failed:
+    outages = run.client.outages
+    for outage in outages:
+        click.echo(f"add: {clean(outage.message, 200)}", err=True)
+    if failed or outages:
         raise click.exceptions.Exit(EXIT_FINDINGS)

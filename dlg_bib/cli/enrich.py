@@ -26,7 +26,7 @@ from dlg_bib.sources.resolver import VENUE_NOT_FOUND, resolve_all
 METADATA = "metadata"
 FREE_COPY = "free-copy"
 STEPS = (METADATA, FREE_COPY)
-GIVEN_UP = "a source given up in this run (above)"
+GIVEN_UP = "a source given up in this run (reported once)"
 
 
 def clean(text: str, limit: int = 100) -> str:

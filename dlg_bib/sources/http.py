@@ -443,7 +443,7 @@ class HttpClient:
         problem = "no answer"
         throttled = False
         request = object()  # this request, in the endpoint's failure streak
-        faults = 0
+        faults = throttles = 0
         for attempt in range(retries + 1):
             wait: float | None = None
             policy.pacer.acquire()
@@ -490,7 +490,11 @@ class HttpClient:
             if wait is not None and wait > policy.max_wait:
                 cause = f"{problem}, asked to wait {wait:g} s (more than {policy.max_wait:g} s)"
                 raise self._give_up(slot, policy, cause, unreachable=False)
-            policy.pacer.hold_off(self._backoff(policy, attempt, wait))
+            # Throttles and failures back off each on their own count: two throttles do not
+            # make the first server error wait four times as long.
+            throttles += throttled
+            step = throttles - 1 if throttled else faults - 1
+            policy.pacer.hold_off(self._backoff(policy, step, wait))
         if throttled and self._failed(slot, request):
             cause = f"{problem}, still after {attempt + 1} attempts"
             raise self._give_up(slot, policy, cause, unreachable=False)
@@ -530,8 +534,8 @@ class HttpClient:
             return retry_check(response)
         return None
 
-    def _backoff(self, policy: SourcePolicy, attempt: int, retry_after: float | None) -> float:
+    def _backoff(self, policy: SourcePolicy, step: int, retry_after: float | None) -> float:
         """Exponential with jitter, never less than the source's minimum or Retry-After."""
-        base = policy.min_backoff * float(2**attempt)
+        base = policy.min_backoff * float(2**step)
         delay = base + self.rng.uniform(0, policy.min_backoff)
         return max(delay, retry_after or 0.0)
