@@ -136,4 +136,6 @@ def command(
     for outage in outages:
         click.echo(f"add: {clean(outage.message, 200)}", err=True)
     if failed or outages:
+        sent = ", ".join(f"{n} {name}" for name, n in sorted(run.client.requests.items()))
+        click.echo(f"add: {failed} failed; requests sent: {sent or 'none'}", err=True)
         raise click.exceptions.Exit(EXIT_FINDINGS)
