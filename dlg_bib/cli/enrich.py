@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import sys
 import unicodedata
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
@@ -88,6 +88,7 @@ class Summary:
     venue_unknown: dict[str, str] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
     outages: list[Outage] = field(default_factory=list)
+    described: list[str] = field(default_factory=list)
 
     def outage_lines(self) -> list[str]:
         """One line per source given up in the run, with the entries it left undone."""
@@ -196,7 +197,17 @@ def command(
     for entry in entries:
         evidence.setdefault(entry.key, enrich.Evidence(entry.key))
     free_copy = run.free_copy if FREE_COPY in chosen else None
-    summary, to_write = apply_all(entries, evidence, split_fields(overwrite), free_copy)
+    # The free copies are asked for entry by entry (OpenAlex, Unpaywall): a bar of its own.
+    with progress(len(entries) if free_copy else 0, "free copies") as bar:
+        summary, to_write = apply_all(
+            entries,
+            evidence,
+            split_fields(overwrite),
+            free_copy,
+            on_done=(lambda: bar.update(1)) if bar is not None else None,
+        )
+    if summary.described:
+        click.echo("\n".join(summary.described))
     summary.outages = run.client.outages
     # A source given up by the HTTP layer is reported once, among the outages.
     summary.notes = [n for n in run.notes() if not any(o.message in n for o in summary.outages)]
@@ -233,7 +244,10 @@ def apply_all(
     evidence: dict[str, enrich.Evidence],
     overwrite: frozenset[str],
     free_copy: FreeCopyFinder | None = None,
+    on_done: Callable[[], None] | None = None,
 ) -> tuple[Summary, list[Entry]]:
+    """Plan each entry's change (and its free copy); the changes are described in
+    `summary.described`, printed once the work (and its progress bar) is done."""
     summary = Summary(checked=len(entries))
     to_write = []
     for entry in entries:
@@ -241,6 +255,8 @@ def apply_all(
         change = enrich.plan(entry, found, overwrite)
         if free_copy is not None:
             free_copy_of(entry, change, free_copy, overwrite, summary)
+        if on_done is not None:
+            on_done()
         if found.unconfirmed:
             summary.unconfirmed[entry.key] = found.unconfirmed
         for note in found.notes:
@@ -249,7 +265,7 @@ def apply_all(
         if found.failures:
             summary.failed[entry.key] = "; ".join(found.failures)
         if change.changed or change.disagreements:
-            click.echo("\n".join(describe(change, entry)))
+            summary.described.extend(describe(change, entry))
         if change.problems:
             summary.failed[entry.key] = "not written: " + "; ".join(change.problems)
             continue
