@@ -91,7 +91,8 @@ def command(
 
     Each becomes a complete entry with a house-rule key, enriched from arXiv and Crossref
     (published version also from dblp), with its free copy (oaurl…), tagged as asked. A
-    paper already in the database is reported with its key and skipped.
+    paper already in the database is reported with its key and skipped. Exit 1 if a paper
+    could not be added or a source was given up (unreachable, or failing 3 times in a row).
     """
     workspace = app.workspace()
     db = workspace.db

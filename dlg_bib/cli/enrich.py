@@ -171,9 +171,10 @@ def command(
     copy (oaurl, oaversion, oalicense, oahost, or oanote when none is known) from the entry's
     arXiv id or open proceedings link, then OpenAlex and Unpaywall. Never overwrites a filled
     field unless named in --overwrite; prints what it adds and where the sources disagree;
-    writes only the entries it changed. Answers are cached on disk. A source that is down
-    (dblp's bot check, a spent OpenAlex budget) is reported once and is not a failure. Exit 1
-    if any entry failed.
+    writes only the entries it changed. Answers are cached on disk. A source that cannot be
+    reached, or fails 3 times in a row, is given up for the run and reported once; dblp's bot
+    check and a spent OpenAlex budget are reported too, but are not failures. Exit 1 if any
+    entry failed or a source was given up.
     """
     mode = mode_of(offline, refresh)
     workspace = app.workspace()
