@@ -7,10 +7,12 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import socket
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import requests
 import responses
 from click.testing import CliRunner
 
@@ -224,3 +226,26 @@ def test_add_of_an_unknown_paper_reports_failed_and_exits_1(tmp_path: Path, data
         result = run_cli("--bib", str(database), "add", "2301.00001", env=env)
     assert result.returncode == 1, result.stdout + result.stderr
     assert "arXiv:2301.00001: failed" in result.stderr
+
+
+def test_an_unreachable_dblp_is_asked_once_per_endpoint_and_reported_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, quick_sleeps: list[float]
+) -> None:
+    bib = copy_enrich_database(tmp_path, monkeypatch)
+    no_such_host = socket.gaierror(socket.EAI_NONAME, "Name or service not known")
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as rsps:
+        for url in ("https://sparql.dblp.org/sparql", "https://dblp.org/"):
+            rsps.get(re.compile(re.escape(url) + ".*"), body=requests.ConnectionError(no_such_host))
+        rsps.get(re.compile(r"https://api\.openalex\.org/.*"), status=404, body="")
+        rsps.get(ARXIV_API, body=arxiv_body("new_batch_three.xml"), content_type=ATOM)
+        rsps.get(
+            re.compile(re.escape(f"{CROSSREF_API}/works?") + ".*"),
+            json={"message-type": "work-list", "message": {"items": []}},
+        )
+        rsps.get(re.compile(re.escape(f"{CROSSREF_API}/works/") + ".*"), status=404, body="")
+        result = CliRunner().invoke(cli, ["--bib", str(bib), "enrich", "--dry-run"])
+    assert result.exit_code == 1, result.output
+    assert requests_sent(result.output)["dblp"] == 2  # the SPARQL endpoint and dblp.org
+    for host in ("sparql.dblp.org", "dblp.org"):
+        line = f"dblp unreachable: name not resolved ({host})"
+        assert result.output.count(line) == 1, result.output
