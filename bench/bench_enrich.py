@@ -273,6 +273,53 @@ def unreachable(runs: int) -> None:
             median = report(f"  {command}, sources at a {name}", times[name], baseline)
             ok = ok and median <= target
     print("verdict: " + ("PASS" if ok else "FAIL") + " (every median within its target)")
+    failing_crossref(runs)
+
+
+class _Failing(BaseHTTPRequestHandler):
+    """A Crossref answering 500 to everything (the issue measured 295 s for this)."""
+
+    def do_GET(self) -> None:
+        body = b"Internal Server Error"
+        self.send_response(500)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+
+def failing_crossref(runs: int) -> None:
+    """enrich --source crossref against a Crossref answering 500, beside --offline."""
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Failing)
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    base = f"http://127.0.0.1:{server.server_address[1]}"
+    offline: list[float] = []
+    failing: list[float] = []
+    said = ""
+    try:
+        for _ in range(runs):
+            with tempfile.TemporaryDirectory(prefix="dlg-bench-500-") as tmp:
+                folder = Path(tmp) / "bib"
+                shutil.copytree(REPO / "bib", folder)
+                argv = [sys.executable, "-m", "dlg_bib", "--bib", str(folder), "enrich"]
+                argv += ["--source", "crossref", "--dry-run"]
+                env = _dead_env(Path(tmp) / "cache", None)
+                offline.append(_timed([*argv, "--offline"], env, 1)[0])
+                env["DLG_BIB_CROSSREF_API"] = base
+                wall, said = _timed(argv, env, 1)
+                failing.append(wall)
+    finally:
+        server.shutdown()
+        server.server_close()
+    print("enrich --source crossref: Crossref answering 500 to everything; last said:")
+    for line in said.strip().splitlines():
+        if "requests sent" in line or "unavailable" in line:
+            print(f"    {line.strip()}")
+    report("  enrich --source crossref --offline (baseline)", offline)
+    report("  enrich --source crossref, Crossref 500", failing, offline)
 
 
 if __name__ == "__main__":

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import email.utils
+import errno
 import re
 import socket
 import time
@@ -25,6 +26,7 @@ from dlg_bib.sources.http import (
     request_key,
     scrub_text,
     scrub_url,
+    unreachable_cause,
     user_agent,
 )
 from tests.sources_support import FakeClock, make_client
@@ -295,3 +297,26 @@ def test_the_disk_cache_never_stores_a_credential(tmp_path: Path) -> None:
     client.remember(request_key("test", URL, {"api_key": "SECRET"}), response)
     stored = [p.read_text() for p in (tmp_path / "cache").rglob("*.json")]
     assert stored and not any("SECRET" in text for text in stored)
+
+
+@pytest.mark.parametrize(
+    ("error", "cause"),
+    [
+        (socket.gaierror(socket.EAI_NONAME, "Name or service not known"), "name not resolved"),
+        (socket.gaierror(socket.EAI_AGAIN, "Temporary failure"), "name not resolved"),
+        (ConnectionRefusedError(errno.ECONNREFUSED, "refused"), "connection refused"),
+        (OSError(errno.ENETUNREACH, "Network is unreachable"), "network unreachable"),
+        (OSError(errno.EHOSTUNREACH, "No route to host"), "host unreachable"),
+        (ConnectionResetError(errno.ECONNRESET, "reset"), None),  # transient: retried
+        (TimeoutError("timed out"), None),
+    ],
+)
+def test_what_counts_as_unreachable(error: OSError, cause: str | None) -> None:
+    # As requests raises them: the socket error two wrappers down.
+    try:
+        try:
+            raise error
+        except OSError as inner:
+            raise ValueError("urllib3 wrapper") from inner
+    except ValueError as wrapped:
+        assert unreachable_cause(requests.ConnectionError(wrapped)) == cause
