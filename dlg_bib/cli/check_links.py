@@ -92,7 +92,7 @@ def command(
     if looks_offline(row.result for row in rows):
         hosts = {urlsplit(row.link.url).hostname for row in rows if row.result.unreached}
         raise DlgBibError(
-            f"no host could be resolved or reached ({len(hosts)} tried): this machine looks "
+            f"no host could be resolved or reached ({len(hosts)} hosts tried): this machine looks "
             "offline, so no link is reported dead",
             hint="connect to the network and run check-links again",
         )
