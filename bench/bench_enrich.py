@@ -11,6 +11,11 @@ not arXiv's decide the time once Crossref is asked about 250 preprints; that par
 the tests. The baseline measured in the same run is the warm run: the same command with every
 answer in the cache (process start, parse, merge and write, no network).
 
+Issue 11: a dead network must cost seconds. `enrich` of the shipped database and `add` of an
+arXiv id, with every source pointed at a closed local port and at an unresolvable `.invalid`
+name, against the baseline of the same command with `--offline` (no network at all: process
+start, parse, merge). Targets: enrich <= 10 s, add <= 5 s (they took 324 s and 38 s offline).
+
 Run: `python -m bench enrich` or `python -m bench.bench_enrich [--runs N] [--entries N]`.
 """
 
@@ -29,6 +34,20 @@ import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import parse_qs, urlparse
+
+from bench.common import report
+
+REPO = Path(__file__).resolve().parent.parent
+SOURCE_VARIABLES = (
+    "DLG_BIB_ARXIV_API",
+    "DLG_BIB_CROSSREF_API",
+    "DLG_BIB_DBLP_SPARQL",
+    "DLG_BIB_DBLP_API",
+    "DLG_BIB_OPENALEX_API",
+    "DLG_BIB_UNPAYWALL_API",
+)
+ENRICH_TARGET = 10.0
+ADD_TARGET = 5.0
 
 DELAY = 3.0  # arXiv's documented minimum; the bench leaves DLG_BIB_ARXIV_DELAY unset
 BATCH = 100
@@ -189,6 +208,118 @@ def main(argv: list[str] | None = None) -> None:
         and (mandated == 0 or cold <= 1.1 * mandated)
     )
     print("verdict: " + ("PASS" if ok else "FAIL") + " (requests, zero on rerun, wall <= 1.1x)")
+    unreachable(args.runs)
+
+
+def _closed_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _dead_env(cache: Path, base: str | None) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DLG_BIB_")}
+    env["DLG_BIB_CACHE_DIR"] = str(cache)
+    env["DLG_BIB_MAILTO"] = "bench@example.org"  # Unpaywall is asked too
+    if base is not None:
+        env.update({name: base for name in SOURCE_VARIABLES})
+        env["DLG_BIB_ARXIV_API"] = f"{base}/api/query"
+    return env
+
+
+def _timed(argv: list[str], env: dict[str, str], expect: int) -> tuple[float, str]:
+    start = time.perf_counter()
+    done = subprocess.run(argv, env=env, capture_output=True, text=True, check=False)
+    wall = time.perf_counter() - start
+    if done.returncode != expect:
+        raise SystemExit(f"{argv} exited {done.returncode}:\n{done.stdout}\n{done.stderr}")
+    return wall, done.stdout + done.stderr
+
+
+def unreachable(runs: int) -> None:
+    """enrich and add with every source unreachable, beside `--offline` in the same run."""
+    dead = {
+        "closed port": f"http://127.0.0.1:{_closed_port()}",
+        ".invalid name": "http://dlg-bib-bench.invalid",
+    }
+    cases = {
+        "enrich": (["enrich", "--dry-run"], ENRICH_TARGET),
+        "add 2301.00001": (["add", "2301.00001", "--dry-run"], ADD_TARGET),
+    }
+    ok = True
+    for command, (args, target) in cases.items():
+        times: dict[str, list[float]] = {"--offline (baseline)": []}
+        times.update({name: [] for name in dead})
+        said = ""
+        for _ in range(runs):
+            with tempfile.TemporaryDirectory(prefix="dlg-bench-dead-") as tmp:
+                folder = Path(tmp) / "bib"
+                shutil.copytree(REPO / "bib", folder)
+                argv = [sys.executable, "-m", "dlg_bib", "--bib", str(folder), *args]
+                env = _dead_env(Path(tmp) / "cache", None)
+                times["--offline (baseline)"].append(_timed([*argv, "--offline"], env, 1)[0])
+                for name, base in dead.items():
+                    wall, said = _timed(argv, _dead_env(Path(tmp) / "cache", base), 1)
+                    times[name].append(wall)
+        print(f"{command}: every source unreachable (target <= {target:g} s); last said:")
+        for line in said.strip().splitlines():
+            if "requests sent" in line or "unreachable" in line:
+                print(f"    {line.strip()}")
+        baseline = times["--offline (baseline)"]
+        report(f"  {command} --offline (baseline)", baseline)
+        for name in dead:
+            median = report(f"  {command}, sources at a {name}", times[name], baseline)
+            ok = ok and median <= target
+    print("verdict: " + ("PASS" if ok else "FAIL") + " (every median within its target)")
+    failing_crossref(runs)
+
+
+class _Failing(BaseHTTPRequestHandler):
+    """A Crossref answering 500 to everything (the issue measured 295 s for this)."""
+
+    def do_GET(self) -> None:
+        body = b"Internal Server Error"
+        self.send_response(500)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+
+def failing_crossref(runs: int) -> None:
+    """enrich --source crossref against a Crossref answering 500, beside --offline."""
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Failing)
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    base = f"http://127.0.0.1:{server.server_address[1]}"
+    offline: list[float] = []
+    failing: list[float] = []
+    said = ""
+    try:
+        for _ in range(runs):
+            with tempfile.TemporaryDirectory(prefix="dlg-bench-500-") as tmp:
+                folder = Path(tmp) / "bib"
+                shutil.copytree(REPO / "bib", folder)
+                argv = [sys.executable, "-m", "dlg_bib", "--bib", str(folder), "enrich"]
+                argv += ["--source", "crossref", "--dry-run"]
+                env = _dead_env(Path(tmp) / "cache", None)
+                offline.append(_timed([*argv, "--offline"], env, 1)[0])
+                env["DLG_BIB_CROSSREF_API"] = base
+                wall, said = _timed(argv, env, 1)
+                failing.append(wall)
+    finally:
+        server.shutdown()
+        server.server_close()
+    print("enrich --source crossref: Crossref answering 500 to everything; last said:")
+    for line in said.strip().splitlines():
+        if "requests sent" in line or "unavailable" in line:
+            print(f"    {line.strip()}")
+    report("  enrich --source crossref --offline (baseline)", offline)
+    report("  enrich --source crossref, Crossref 500", failing, offline)
 
 
 if __name__ == "__main__":

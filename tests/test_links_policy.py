@@ -1,8 +1,6 @@
-"""Verdict rules, host rules, Retry-After and expiring share links (pure functions)."""
+"""Verdict rules, host rules and expiring share links (pure functions)."""
 
 from __future__ import annotations
-
-import email.utils
 
 import pytest
 
@@ -11,7 +9,6 @@ from dlg_bib.links.policy import (
     DEFAULT_HOST_RULES,
     HostRule,
     host_rule,
-    parse_retry_after,
     share_link_reason,
     verdict_for_status,
 )
@@ -49,16 +46,6 @@ def test_arxiv_and_crossref_keep_their_own_limits() -> None:
     assert CheckOptions(per_host=8).rule_for("arxiv.org") == HostRule(1, 3.0)
     assert CheckOptions(per_host=8).rule_for("example.org") == HostRule(8)
     assert CheckOptions(per_host=1).rule_for("doi.org") == HostRule(1, 0.2)
-
-
-def test_retry_after_in_seconds_or_as_a_date() -> None:
-    assert parse_retry_after("120") == 120.0
-    now = 1_700_000_000.0
-    date = email.utils.formatdate(now + 30, usegmt=True)
-    assert parse_retry_after(date, now=now) == pytest.approx(30.0)
-    assert parse_retry_after(email.utils.formatdate(now - 30, usegmt=True), now=now) == 0.0
-    assert parse_retry_after("soon") is None
-    assert parse_retry_after(None) is None
 
 
 @pytest.mark.parametrize(

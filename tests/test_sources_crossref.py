@@ -139,15 +139,25 @@ def test_400_json_is_reported_with_its_message() -> None:
 
 
 @responses.activate
-def test_truncated_json_is_an_error_and_not_cached(tmp_path: Path) -> None:
+def test_truncated_json_is_retried_then_an_error_and_not_cached(tmp_path: Path) -> None:
     body = crossref_body("work_journal_article_plos.json")[:500]
-    for _ in range(2):
-        responses.get(f"{CROSSREF_API}/works/10.1371/x", body=body, content_type="application/json")
+    responses.get(f"{CROSSREF_API}/works/10.1371/x", body=body, content_type="application/json")
     with pytest.raises(SourceError, match="not valid JSON"):
         source(tmp_path).work("10.1371/x")
     with pytest.raises(SourceError, match="not valid JSON"):
         source(tmp_path).work("10.1371/x")
-    assert len(responses.calls) == 2
+    # Three attempts each (a cut-short answer may come whole the next time), none cached.
+    assert len(responses.calls) == 6
+
+
+@responses.activate
+def test_a_cut_short_answer_then_a_whole_one_is_used(tmp_path: Path) -> None:
+    whole = crossref_body("work_journal_article_plos.json")
+    url = f"{CROSSREF_API}/works/10.1371/x"
+    responses.get(url, body=whole[:500], content_type="application/json")
+    responses.get(url, body=whole, content_type="application/json")
+    work = source(tmp_path).work("10.1371/x")
+    assert work is not None and work.doi.lower() == "10.1371/journal.pone.0033693"
 
 
 @responses.activate

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import email.utils
+import errno
+import re
 import socket
+import time
 from pathlib import Path
 
 import pytest
@@ -11,15 +15,18 @@ import responses
 
 from dlg_bib.errors import SourceError
 from dlg_bib.sources.http import (
+    DEFAULT_RETRIES,
     PROJECT_URL,
     DiskCache,
     Mode,
     Pacer,
     Response,
     SourcePolicy,
+    SourceUnavailable,
     request_key,
     scrub_text,
     scrub_url,
+    unreachable_cause,
     user_agent,
 )
 from tests.sources_support import FakeClock, make_client
@@ -90,15 +97,99 @@ def test_timeouts_are_retried_then_reported() -> None:
     assert len(responses.calls) == 2
 
 
-def test_connection_refused_is_retried_then_reported() -> None:
+def closed_port() -> int:
     with socket.socket() as sock:  # a port on 127.0.0.1 that nobody listens on
         sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
+        return int(sock.getsockname()[1])
+
+
+def test_connection_refused_gives_the_endpoint_up_after_one_request() -> None:
+    url = f"http://127.0.0.1:{closed_port()}/api"
     clock = FakeClock()
     client = make_client(clock=clock, retries=2)
-    with pytest.raises(SourceError, match="connection failed"):
-        client.get(policy(clock), f"http://127.0.0.1:{port}/api")
-    assert client.requests["test"] == 3
+    with pytest.raises(SourceUnavailable, match=r"test unreachable: connection refused"):
+        client.get(policy(clock), url)
+    with pytest.raises(SourceUnavailable, match=r"connection refused"):
+        client.get(policy(clock), url + "/other", {"q": "x"})
+    assert client.requests["test"] == 1  # the second request was refused without sending
+    assert clock.now == 0.0  # no back-off for an error that retrying cannot cure
+    assert [o.message for o in client.outages] == [
+        f"test unreachable: connection refused (127.0.0.1:{url.split(':')[2].split('/')[0]})"
+    ]
+
+
+def test_an_unresolvable_name_gives_the_endpoint_up_after_one_request() -> None:
+    clock = FakeClock()
+    client = make_client(clock=clock)
+    url = "http://dlg-bib-test.invalid/api"
+    for _ in range(3):
+        with pytest.raises(SourceUnavailable, match=r"name not resolved \(dlg-bib-test\.invalid\)"):
+            client.get(policy(clock), url)
+    assert client.requests["test"] == 1
+
+
+@responses.activate
+def test_another_endpoint_of_the_same_source_is_still_asked() -> None:
+    dns_failure = socket.gaierror(socket.EAI_NONAME, "Name or service not known")
+    responses.get("http://dlg-bib-test.invalid/api", body=requests.ConnectionError(dns_failure))
+    responses.get(URL, body="fine")
+    clock = FakeClock()
+    client = make_client(clock=clock)
+    with pytest.raises(SourceUnavailable):
+        client.get(policy(clock), "http://dlg-bib-test.invalid/api")
+    assert client.get(policy(clock), URL).body == b"fine"
+
+
+@responses.activate
+def test_server_errors_across_requests_give_the_endpoint_up() -> None:
+    responses.get(re.compile(re.escape(URL) + ".*"), status=500, body="down")
+    clock = FakeClock()
+    client = make_client(clock=clock)
+    with pytest.raises(SourceError, match=r"HTTP 500.*gave up after 3 attempts"):
+        client.get(policy(clock), URL)  # one record may always fail: only itself
+    with pytest.raises(SourceUnavailable, match=r"test unavailable: server error \(HTTP 500\)"):
+        client.get(policy(clock), URL + "/b")  # a second request fails too: the source is down
+    with pytest.raises(SourceUnavailable):
+        client.get(policy(clock), URL + "/c")
+    assert len(responses.calls) == 4
+    assert clock.now < 10.0
+
+
+@responses.activate
+def test_one_record_that_always_fails_stops_only_itself() -> None:
+    responses.get(URL, status=500, body="this DOI breaks the server")
+    responses.get(URL + "/b", body="fine")
+    clock = FakeClock()
+    client = make_client(clock=clock)
+    with pytest.raises(SourceError) as failed:
+        client.get(policy(clock), URL)
+    assert not isinstance(failed.value, SourceUnavailable)
+    assert client.get(policy(clock), URL + "/b").body == b"fine"
+    assert client.outages == []
+
+
+@responses.activate
+def test_two_throttles_and_two_server_errors_are_survived() -> None:
+    for _ in range(2):
+        responses.get(URL, status=429, body="slow down", headers={"Retry-After": "1"})
+    for _ in range(2):
+        responses.get(URL, status=500, body="oops")
+    responses.get(URL, body="fine")
+    clock = FakeClock()
+    client = make_client(clock=clock, retries=DEFAULT_RETRIES)
+    assert client.get(policy(clock), URL).body == b"fine"
+    assert len(responses.calls) == 5 and client.outages == []
+    assert clock.now >= 2.0  # both Retry-After waits were kept
+
+
+@responses.activate
+def test_retry_after_as_an_http_date_is_honoured() -> None:
+    when = email.utils.formatdate(time.time() + 30, usegmt=True)
+    responses.get(URL, status=429, body="", headers={"Retry-After": when})
+    responses.get(URL, body="fine")
+    clock = FakeClock()
+    assert make_client(clock=clock).get(policy(clock), URL).body == b"fine"
+    assert 25.0 <= clock.now <= 35.0
 
 
 @responses.activate
@@ -206,3 +297,26 @@ def test_the_disk_cache_never_stores_a_credential(tmp_path: Path) -> None:
     client.remember(request_key("test", URL, {"api_key": "SECRET"}), response)
     stored = [p.read_text() for p in (tmp_path / "cache").rglob("*.json")]
     assert stored and not any("SECRET" in text for text in stored)
+
+
+@pytest.mark.parametrize(
+    ("error", "cause"),
+    [
+        (socket.gaierror(socket.EAI_NONAME, "Name or service not known"), "name not resolved"),
+        (socket.gaierror(socket.EAI_AGAIN, "Temporary failure"), "name not resolved"),
+        (ConnectionRefusedError(errno.ECONNREFUSED, "refused"), "connection refused"),
+        (OSError(errno.ENETUNREACH, "Network is unreachable"), "network unreachable"),
+        (OSError(errno.EHOSTUNREACH, "No route to host"), "host unreachable"),
+        (ConnectionResetError(errno.ECONNRESET, "reset"), None),  # transient: retried
+        (TimeoutError("timed out"), None),
+    ],
+)
+def test_what_counts_as_unreachable(error: OSError, cause: str | None) -> None:
+    # As requests raises them: the socket error two wrappers down.
+    try:
+        try:
+            raise error
+        except OSError as inner:
+            raise ValueError("urllib3 wrapper") from inner
+    except ValueError as wrapped:
+        assert unreachable_cause(requests.ConnectionError(wrapped)) == cause

@@ -2,16 +2,22 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from typing import TypeVar
+
 import click
+from click._termui_impl import ProgressBar
 
 from dlg_bib import add, enrich
 from dlg_bib.cli import AppContext, pass_app
 from dlg_bib.cli._common import dry_run_option
-from dlg_bib.cli.enrich import clean, mode_of
+from dlg_bib.cli.enrich import GIVEN_UP, clean, mode_of, progress
 from dlg_bib.errors import EXIT_FINDINGS, UnknownNameError
 from dlg_bib.model import ROLES, Database, Entry
 from dlg_bib.sources import setup
 from dlg_bib.sources.freecopy import FreeCopyFinder
+
+T = TypeVar("T")
 
 
 def check_tags(db: Database, session: str, role: str, topic: str) -> add.Tags:
@@ -38,6 +44,14 @@ def record_free_copy(entry: Entry, finder: FreeCopyFinder) -> None:
     fields = enrich.merged(entry, enrich.EntryChange(entry.key, extra))
     if extra and not enrich.check_fields(entry.key, entry.entry_type, fields):
         entry.fields = fields
+
+
+def ticking(items: list[T], bar: ProgressBar[int] | None) -> Iterator[T]:
+    """The items, moving the bar on as each one is done (whichever way its turn ended)."""
+    for item in items:
+        yield item
+        if bar is not None:
+            bar.update(1)
 
 
 def parse_all(identifiers: tuple[str, ...]) -> list[add.Identifier]:
@@ -77,7 +91,8 @@ def command(
 
     Each becomes a complete entry with a house-rule key, enriched from arXiv and Crossref
     (published version also from dblp), with its free copy (oaurl…), tagged as asked. A
-    paper already in the database is reported with its key and skipped.
+    paper already in the database is reported with its key and skipped. Exit 1 if a paper
+    could not be added or a source was given up (unreachable, or failing 3 times in a row).
     """
     workspace = app.workspace()
     db = workspace.db
@@ -92,42 +107,62 @@ def command(
     added: list[Entry] = []
     failed = 0
     seen: set[str] = set()
-    for identifier in wanted:
-        if str(identifier).lower() in seen:
-            click.echo(f"{identifier}: given more than once; considered once")
-            continue
-        seen.add(str(identifier).lower())
-        existing = add.existing_entry([*db.entries, *added], identifier)
-        if existing is not None:
-            click.echo(f"{identifier}: already in the database as {existing.key}; not added")
-            continue
-        evidence = run.resolver.resolve(add.seed_entry(identifier))
-        existing = add.existing_entry([*db.entries, *added], identifier, evidence)
-        if existing is not None:
-            click.echo(f"{identifier}: already in the database as {existing.key}; not added")
-            continue
-        if evidence.failures or (evidence.arxiv is None and evidence.work is None):
-            reasons = evidence.failures or evidence.notes or ["no source knows it"]
-            click.echo(f"{identifier}: failed: {clean('; '.join(reasons), 200)}", err=True)
-            failed += 1
-            continue
-        new = add.build_entry(evidence, taken | {e.key for e in added}, tags)
-        if new.entry is None:
-            click.echo(f"{identifier}: not added: {'; '.join(new.problems)}", err=True)
-            failed += 1
-            continue
-        record_free_copy(new.entry, run.free_copy)
-        added.append(new.entry)
-        click.echo(add.render(new.entry))
-        if new.change is not None and new.change.published_via:
-            click.echo(f"% published version confirmed via {new.change.published_via}")
-        elif evidence.unconfirmed:
-            click.echo(f"% preprint: {clean(evidence.unconfirmed, 200)}")
+    said: list[tuple[str, bool]] = []
+    with progress(len(wanted), "add") as bar:
+
+        def say(text: str, err: bool = False) -> None:
+            # While the bar is drawn, messages wait for it: lines would tear it apart.
+            if bar is None:
+                click.echo(text, err=err)
+            else:
+                said.append((text, err))
+
+        for identifier in ticking(wanted, bar):
+            if str(identifier).lower() in seen:
+                say(f"{identifier}: given more than once; considered once")
+                continue
+            seen.add(str(identifier).lower())
+            existing = add.existing_entry([*db.entries, *added], identifier)
+            if existing is not None:
+                say(f"{identifier}: already in the database as {existing.key}; not added")
+                continue
+            evidence = run.resolver.resolve(add.seed_entry(identifier))
+            existing = add.existing_entry([*db.entries, *added], identifier, evidence)
+            if existing is not None:
+                say(f"{identifier}: already in the database as {existing.key}; not added")
+                continue
+            if evidence.failures or (evidence.arxiv is None and evidence.work is None):
+                reasons = evidence.failures or evidence.notes or ["no source knows it"]
+                down = {o.message for o in run.client.outages}
+                # An outage is reported once, after the identifiers.
+                told = [r for r in reasons if r not in down] or [GIVEN_UP]
+                say(f"{identifier}: failed: {clean('; '.join(told), 200)}", err=True)
+                failed += 1
+                continue
+            new = add.build_entry(evidence, taken | {e.key for e in added}, tags)
+            if new.entry is None:
+                say(f"{identifier}: not added: {'; '.join(new.problems)}", err=True)
+                failed += 1
+                continue
+            record_free_copy(new.entry, run.free_copy)
+            added.append(new.entry)
+            say(add.render(new.entry))
+            if new.change is not None and new.change.published_via:
+                say(f"% published version confirmed via {new.change.published_via}")
+            elif evidence.unconfirmed:
+                say(f"% preprint: {clean(evidence.unconfirmed, 200)}")
+    for text, err in said:
+        click.echo(text, err=err)
     if added and not dry_run:
         paths = workspace.save([], added)
         where = ", ".join(str(p) for p in paths)
         click.echo(f"add: {len(added)} added to {where}")
     elif added:
         click.echo(f"add: {len(added)} would be added (dry run: nothing written)")
-    if failed:
+    outages = run.client.outages
+    for outage in outages:
+        click.echo(f"add: {clean(outage.message, 200)}", err=True)
+    if failed or outages:
+        sent = ", ".join(f"{n} {name}" for name, n in sorted(run.client.requests.items()))
+        click.echo(f"add: {failed} failed; requests sent: {sent or 'none'}", err=True)
         raise click.exceptions.Exit(EXIT_FINDINGS)

@@ -8,13 +8,14 @@ from collections.abc import Callable
 from contextlib import nullcontext
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import click
 
 from dlg_bib.cli import AppContext, pass_app
-from dlg_bib.errors import EXIT_FINDINGS, EXIT_OK
+from dlg_bib.errors import EXIT_FINDINGS, EXIT_OK, DlgBibError
 from dlg_bib.links.cache import LinkCache
-from dlg_bib.links.check import MAX_CONCURRENCY, CheckOptions, LinkResult
+from dlg_bib.links.check import MAX_CONCURRENCY, CheckOptions, LinkResult, looks_offline
 from dlg_bib.links.extract import collect_links
 from dlg_bib.links.report import render_json, render_markdown, render_table
 from dlg_bib.links.runner import check_links
@@ -80,13 +81,21 @@ def command(
     links are flagged even while they work. Dead links get a suggestion: the
     entry's DOI or arXiv link, else an archived copy (Wayback Machine,
     DLG_BIB_WAYBACK_API). Fresh ok results are cached (DLG_BIB_CACHE_DIR).
-    Exit 1 when any link is dead, 0 otherwise.
+    Exit 1 when any link is dead, 0 otherwise; exit 2 when no host at all
+    could be resolved or reached (the machine looks offline).
     """
     db = app.workspace().db
     links = collect_links(db, readme)
     options = CheckOptions(timeout=timeout, concurrency=concurrency, per_host=per_host)
     with _progress(len(links)) as advance:
         rows = check_links(links, db, options, LinkCache(), on_result=advance, refresh=no_cache)
+    if looks_offline(row.result for row in rows):
+        hosts = {urlsplit(row.link.url).hostname for row in rows if row.result.unreached}
+        raise DlgBibError(
+            f"no host could be resolved or reached ({len(hosts)} hosts tried): this machine looks "
+            "offline, so no link is reported dead",
+            hint="connect to the network and run check-links again",
+        )
     click.echo(RENDERERS[output_format](rows), nl=False)
     dead = any(row.result.verdict == "dead" for row in rows)
     sys.exit(EXIT_FINDINGS if dead else EXIT_OK)

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import sys
 import unicodedata
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
@@ -20,12 +20,13 @@ from dlg_bib.errors import EXIT_FINDINGS, UnknownNameError
 from dlg_bib.model import Entry
 from dlg_bib.sources import setup
 from dlg_bib.sources.freecopy import FreeCopyFinder
-from dlg_bib.sources.http import Mode
+from dlg_bib.sources.http import Mode, Outage
 from dlg_bib.sources.resolver import VENUE_NOT_FOUND, resolve_all
 
 METADATA = "metadata"
 FREE_COPY = "free-copy"
 STEPS = (METADATA, FREE_COPY)
+GIVEN_UP = "a source given up in this run (reported once)"
 
 
 def clean(text: str, limit: int = 100) -> str:
@@ -86,6 +87,21 @@ class Summary:
     free_copy_unknown: dict[str, str] = field(default_factory=dict)
     venue_unknown: dict[str, str] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+    outages: list[Outage] = field(default_factory=list)
+    described: list[str] = field(default_factory=list)
+
+    def outage_lines(self) -> list[str]:
+        """One line per source given up in the run, with the entries it left undone."""
+        lines = []
+        for outage in self.outages:
+            hit = sum(outage.message in reason for reason in self.failed.values())
+            lines.append(outage.message + (f"; {hit} entries not enriched" if hit else ""))
+        return lines
+
+    def without_outages(self, reason: str, instead: str = "") -> str:
+        """A reason without the outages, which are reported once, above the lists."""
+        parts = [p for p in reason.split("; ") if not any(o.message in p for o in self.outages)]
+        return "; ".join(parts) or instead
 
 
 def select_entries(app: AppContext, keys: tuple[str, ...]) -> list[Entry]:
@@ -155,9 +171,10 @@ def command(
     copy (oaurl, oaversion, oalicense, oahost, or oanote when none is known) from the entry's
     arXiv id or open proceedings link, then OpenAlex and Unpaywall. Never overwrites a filled
     field unless named in --overwrite; prints what it adds and where the sources disagree;
-    writes only the entries it changed. Answers are cached on disk. A source that is down
-    (dblp's bot check, a spent OpenAlex budget) is reported once and is not a failure. Exit 1
-    if any entry failed.
+    writes only the entries it changed. Answers are cached on disk. A source that cannot be
+    reached, or fails 3 times in a row, is given up for the run and reported once; dblp's bot
+    check and a spent OpenAlex budget are reported too, but are not failures. Exit 1 if any
+    entry failed or a source was given up.
     """
     mode = mode_of(offline, refresh)
     workspace = app.workspace()
@@ -181,12 +198,24 @@ def command(
     for entry in entries:
         evidence.setdefault(entry.key, enrich.Evidence(entry.key))
     free_copy = run.free_copy if FREE_COPY in chosen else None
-    summary, to_write = apply_all(entries, evidence, split_fields(overwrite), free_copy)
-    summary.notes = run.notes()
+    # The free copies are asked for entry by entry (OpenAlex, Unpaywall): a bar of its own.
+    with progress(len(entries) if free_copy else 0, "free copies") as bar:
+        summary, to_write = apply_all(
+            entries,
+            evidence,
+            split_fields(overwrite),
+            free_copy,
+            on_done=(lambda: bar.update(1)) if bar is not None else None,
+        )
+    if summary.described:
+        click.echo("\n".join(summary.described))
+    summary.outages = run.client.outages
+    # A source given up by the HTTP layer is reported once, among the outages.
+    summary.notes = [n for n in run.notes() if not any(o.message in n for o in summary.outages)]
     if to_write and not dry_run:
         workspace.save(to_write)
     print_summary(summary, dry_run, run.client.requests)
-    if summary.failed:
+    if summary.failed or summary.outages:
         raise click.exceptions.Exit(EXIT_FINDINGS)
 
 
@@ -216,7 +245,10 @@ def apply_all(
     evidence: dict[str, enrich.Evidence],
     overwrite: frozenset[str],
     free_copy: FreeCopyFinder | None = None,
+    on_done: Callable[[], None] | None = None,
 ) -> tuple[Summary, list[Entry]]:
+    """Plan each entry's change (and its free copy); the changes are described in
+    `summary.described`, printed once the work (and its progress bar) is done."""
     summary = Summary(checked=len(entries))
     to_write = []
     for entry in entries:
@@ -224,6 +256,8 @@ def apply_all(
         change = enrich.plan(entry, found, overwrite)
         if free_copy is not None:
             free_copy_of(entry, change, free_copy, overwrite, summary)
+        if on_done is not None:
+            on_done()
         if found.unconfirmed:
             summary.unconfirmed[entry.key] = found.unconfirmed
         for note in found.notes:
@@ -232,7 +266,7 @@ def apply_all(
         if found.failures:
             summary.failed[entry.key] = "; ".join(found.failures)
         if change.changed or change.disagreements:
-            click.echo("\n".join(describe(change, entry)))
+            summary.described.extend(describe(change, entry))
         if change.problems:
             summary.failed[entry.key] = "not written: " + "; ".join(change.problems)
             continue
@@ -254,10 +288,16 @@ def print_summary(summary: Summary, dry_run: bool, requests: dict[str, int]) -> 
         f"{len(summary.failed)} failed, {len(summary.unconfirmed)} preprints unconfirmed; "
         f"requests sent: {sent}" + (" (dry run: nothing written)" if dry_run else "")
     )
-    if summary.failed:
+    if summary.outages:
+        click.echo("sources given up in this run (run again when they answer):")
+        for line in summary.outage_lines():
+            click.echo(f"  {clean(line, 200)}")
+    shown = {k: summary.without_outages(m) for k, m in sorted(summary.failed.items())}
+    if any(shown.values()):
         click.echo("failed:")
-        for key, message in sorted(summary.failed.items()):
-            click.echo(f"  {key}: {clean(message, 200)}")
+        for key, message in shown.items():
+            if message:
+                click.echo(f"  {key}: {clean(message, 200)}")
     if summary.notes:
         click.echo("sources unavailable in this run (not failures):")
         for note in summary.notes:
@@ -273,4 +313,5 @@ def print_summary(summary: Summary, dry_run: bool, requests: dict[str, int]) -> 
     if summary.free_copy_unknown:
         click.echo("free copy not decided (a source was unavailable; nothing written):")
         for key, reason in sorted(summary.free_copy_unknown.items()):
+            reason = summary.without_outages(reason, GIVEN_UP)
             click.echo(f"  {key}: {clean(reason, 200)}")

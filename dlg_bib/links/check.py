@@ -6,6 +6,7 @@ verdict per URL.
 from __future__ import annotations
 
 import asyncio
+import errno
 import socket
 import ssl
 import time
@@ -38,10 +39,10 @@ from dlg_bib.links.policy import (
     Verdict,
     host_rule,
     is_bot_challenge,
-    parse_retry_after,
     share_link_reason,
     verdict_for_status,
 )
+from dlg_bib.retry_after import parse_retry_after
 
 USER_AGENT = (
     f"dlg-bib/{__version__} (link check; +https://github.com/dr-aheydari/DeepLearningGroup)"
@@ -90,6 +91,7 @@ class LinkResult:
     requests: int = 0
     checked_at: float = 0.0  # Unix time
     cached: bool = False
+    unreached: bool = False  # no host answered: name not resolved, refused, unreachable
 
     def to_dict(self) -> dict[str, Any]:
         # Every field is a plain value: no need for asdict's deep copy.
@@ -102,28 +104,40 @@ class LinkResult:
 
 
 class _Failure(Exception):
-    """A request that got no answer: the verdict it implies and whether to try again."""
+    """A request that got no answer: the verdict it implies, whether to try again, and
+    whether the host was never reached (name not resolved, connection refused, network
+    unreachable): when that is true of every host, the machine is offline."""
 
-    def __init__(self, verdict: Verdict, detail: str, retry: bool):
+    def __init__(self, verdict: Verdict, detail: str, retry: bool, unreached: bool = False):
         super().__init__(detail)
         self.verdict: Verdict = verdict
         self.detail = detail
         self.retry = retry
+        self.unreached = unreached
 
     def again(self) -> _Failure:
         """The same failure for another link, not to be retried."""
-        return _Failure(self.verdict, self.detail, retry=False)
+        return _Failure(self.verdict, self.detail, retry=False, unreached=self.unreached)
+
+
+_UNREACHABLE_ERRNOS: Final = {
+    errno.ENETUNREACH: "network unreachable",
+    errno.EHOSTUNREACH: "host unreachable",
+    errno.ENETDOWN: "network down",
+}
 
 
 def _failure_of(exc: BaseException) -> _Failure:
     if isinstance(exc, socket.gaierror):
         if _is_dns_failure(exc):
-            return _Failure("dead", "DNS: no such host", retry=False)
-        return _Failure("error", f"DNS: {exc.strerror or exc}", retry=True)
+            return _Failure("dead", "DNS: no such host", retry=False, unreached=True)
+        return _Failure("error", f"DNS: {exc.strerror or exc}", retry=True, unreached=True)
     if isinstance(exc, TimeoutError):
         return _Failure("timeout", "timed out", retry=True)
     if isinstance(exc, ConnectionRefusedError):
-        return _Failure("dead", "connection refused", retry=True)
+        return _Failure("dead", "connection refused", retry=True, unreached=True)
+    if isinstance(exc, OSError) and exc.errno in _UNREACHABLE_ERRNOS:
+        return _Failure("error", _UNREACHABLE_ERRNOS[exc.errno], retry=True, unreached=True)
     if isinstance(exc, ssl.SSLCertVerificationError):
         return _Failure("dead", f"TLS: {exc.verify_message or exc}", retry=False)
     if isinstance(exc, ssl.SSLError):
@@ -261,11 +275,14 @@ class Checker:
         seen = {(current, "")}
         redirect_to: str | None = None
         permanent_so_far = True
-        for _hop in range(self.options.max_hops + 1):
+        for hop in range(self.options.max_hops + 1):
             try:
                 resp = await self._fetch(target, chain)
             except _Failure as failure:
-                return _finish(url, failure.verdict, None, current, failure.detail, chain, start)
+                result = _finish(url, failure.verdict, None, current, failure.detail, chain, start)
+                # A redirect answered first: some host was reached.
+                result.unreached = failure.unreached and hop == 0
+                return result
             location = resp.headers.get("location")
             if resp.status not in REDIRECT_STATUSES or not location:
                 return self._final(url, resp, current, redirect_to, chain, start)
@@ -418,6 +435,15 @@ def _finish(
         requests=chain.requests,
         checked_at=time.time(),
     )
+
+
+def looks_offline(results: Iterable[LinkResult]) -> bool:
+    """True when no host at all could be resolved or reached: the machine is offline, and
+    calling every link dead would be wrong. Results from the cache and links never sent (a
+    malformed URL) do not count either way; one unresolvable host among reachable ones is
+    still dead."""
+    checked = [r for r in results if not r.cached and (r.requests or r.unreached)]
+    return bool(checked) and all(r.unreached for r in checked)
 
 
 def check_urls(

@@ -1,12 +1,11 @@
-"""What the answers mean: verdicts, per-host rules, Retry-After, expiring share links.
+"""What the answers mean: verdicts, per-host rules, expiring share links.
 
-Pure functions and constants; the checker applies them.
+Pure functions and constants; the checker applies them (Retry-After is read by
+`dlg_bib.retry_after`, shared with the metadata sources).
 """
 
 from __future__ import annotations
 
-import email.utils
-import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Final, Literal
@@ -78,23 +77,6 @@ def verdict_for_status(status: int) -> Verdict:
 def is_bot_challenge(headers: Mapping[str, str]) -> bool:
     """Cloudflare's bot check (403 or 503 with `cf-mitigated: challenge`): alive, refuses us."""
     return headers.get("cf-mitigated", "").strip().lower() == "challenge"
-
-
-def parse_retry_after(value: str | None, now: float | None = None) -> float | None:
-    """Seconds to wait from a Retry-After header (delta-seconds or HTTP-date), else None."""
-    if not value:
-        return None
-    text = value.strip()
-    if text.isdigit():
-        return float(text)
-    try:
-        when = email.utils.parsedate_to_datetime(text)
-    except (TypeError, ValueError, IndexError):
-        return None
-    if when is None:
-        return None
-    current = time.time() if now is None else now
-    return max(0.0, when.timestamp() - current)
 
 
 _SHARE_HOSTS: Final = ("sharepoint.com", "onedrive.live.com", "1drv.ms", "sharepoint-df.com")

@@ -20,7 +20,15 @@ from defusedxml.common import DefusedXmlException
 
 from dlg_bib.errors import SourceError
 from dlg_bib.normalize import canonical_arxiv_id
-from dlg_bib.sources.http import Clock, HttpClient, Mode, Pacer, Response, SourcePolicy
+from dlg_bib.sources.http import (
+    THROTTLED,
+    Clock,
+    HttpClient,
+    Mode,
+    Pacer,
+    Response,
+    SourcePolicy,
+)
 
 NAME = "arxiv"
 DEFAULT_API = "https://export.arxiv.org/api/query"
@@ -88,7 +96,7 @@ def configured_delay() -> float:
 def policy(delay: float, clock: Clock | None = None) -> SourcePolicy:
     """One request at a time, starts `delay` apart; back off at least `delay` (≥ 5 s)."""
     pacer = Pacer(delay, concurrency=1, clock=clock)
-    return SourcePolicy(NAME, pacer, min_backoff=max(delay, 5.0) if delay else 0.0)
+    return SourcePolicy(NAME, pacer, min_backoff=max(delay, 5.0) if delay else 0.0, label="arXiv")
 
 
 # ---- parsing ------------------------------------------------------------------------------
@@ -158,7 +166,7 @@ def _record(entry: Element) -> ArxivRecord:
 def _retry_check(response: Response) -> str | None:
     """arXiv sometimes throttles with HTTP 200 and the plain-text body `Rate exceeded.`."""
     if response.body.lstrip().startswith(b"Rate exceeded"):
-        return "throttled (Rate exceeded.)"
+        return f"{THROTTLED} (Rate exceeded.)"
     return None
 
 

@@ -208,6 +208,18 @@ def _failure(response: Response) -> SourceError:
     return SourceError(f"Crossref: {detail}", where=response.url)
 
 
+def _broken_json(response: Response) -> str | None:
+    """A 200 whose JSON does not parse was cut short on the way (a proxy, an overloaded
+    server): asked again, and counted as a failure of the source if it keeps happening."""
+    if response.status != 200 or response.content_type != "application/json":
+        return None
+    try:
+        json.loads(response.body)
+    except ValueError:
+        return "the answer is not valid JSON (cut short?)"
+    return None
+
+
 def adapt(pacer: Pacer, headers: Mapping[str, str], max_workers: int) -> None:
     """Follow the limits an answer announces: `x-rate-limit-limit` per `-interval`, and
     `x-concurrency-limit` (capped by our own worker count)."""
@@ -231,7 +243,11 @@ class CrossrefSource:
         self.workers = max(1, workers)
         pacer = Pacer(1.0 / DEFAULT_RATE, concurrency=1, clock=client.clock)
         self.policy = SourcePolicy(
-            NAME, pacer, min_backoff=1.0, adapt=lambda p, h: adapt(p, h, self.workers)
+            NAME,
+            pacer,
+            min_backoff=1.0,
+            adapt=lambda p, h: adapt(p, h, self.workers),
+            label="Crossref",
         )
 
     def _get(self, path: str, params: Mapping[str, str] | None, what: str) -> Response:
@@ -239,7 +255,7 @@ class CrossrefSource:
         cached = self.client.cached(request_key(NAME, url, params))
         if cached is not None:
             return cached
-        return self.client.get(self.policy, url, params, what=what)
+        return self.client.get(self.policy, url, params, retry_check=_broken_json, what=what)
 
     @staticmethod
     def _work_path(doi: str) -> str:

@@ -4,16 +4,28 @@ Sources (`arxiv`, `crossref`, later dblp/OpenAlex) build requests and parse bodi
 decides *when* a request may go out (per-source pacing and concurrency), retries what is
 transient (5xx, 429, connection errors, timeouts, bodies a source calls retryable), and keeps
 answers on disk so that a second run with nothing new sends nothing.
+
+A dead network must cost seconds, not minutes. Each source endpoint (source and host) is
+given up for the rest of the run, and every later request to it refused without being sent,
+when it fails with an error that retrying cannot cure (name not resolved, connection refused,
+network unreachable, a malformed endpoint), when it fails `TRANSIENT_LIMIT` times in a row
+(server errors, timeouts, broken-off answers), or when it asks to wait longer than the run
+will. A throttle (429, arXiv's `Rate exceeded.`) is not a failure: the service is up and
+says when to come back; it is waited for (within a request's retries), and a request still
+throttled after all of them counts as one failure. The retries inside one request could move
+to urllib3's `Retry` (issue 12); the outage book-keeping across requests would stay here.
 """
 
 from __future__ import annotations
 
 import base64
+import errno
 import hashlib
 import json
 import os
 import random
 import re
+import socket
 import threading
 import time
 from collections import Counter
@@ -25,13 +37,22 @@ from typing import Protocol
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import requests
+from urllib3.exceptions import NameResolutionError
 
 from dlg_bib import __version__
 from dlg_bib.errors import SourceError
+from dlg_bib.retry_after import parse_retry_after
 
 PROJECT_URL = "https://github.com/dr-aheydari/DeepLearningGroup"
 DEFAULT_TIMEOUT = 30.0
-DEFAULT_RETRIES = 3
+# Connecting takes milliseconds when the network works; a silent (firewalled) network should
+# not cost the read timeout on every attempt.
+CONNECT_TIMEOUT = 10.0
+# Retries of one request: enough to outlast two throttles and two server errors in a row.
+DEFAULT_RETRIES = 4
+# Failures in a row (server errors, timeouts, broken answers) after which a source endpoint
+# is given up for the rest of the run. Three: one blip and a retry are normal, three are not.
+TRANSIENT_LIMIT = 3
 # The longest Retry-After a source may ask for: beyond it the run gives up on the request
 # (reported as unavailable) instead of sleeping for minutes or hours.
 DEFAULT_MAX_WAIT = 60.0
@@ -138,7 +159,10 @@ class Pacer:
                 self._cond.notify_all()
 
 
+# Why an answer must be asked again, or None. A reason starting with THROTTLED is the
+# service pacing us, not failing (see the module's rule).
 RetryCheck = Callable[[Response], "str | None"]
+THROTTLED = "throttled"
 
 
 @dataclass
@@ -152,6 +176,82 @@ class SourcePolicy:
     # None: the client's retries. dblp and OpenAlex use 0: a throttle means "unavailable".
     retries: int | None = None
     max_wait: float = DEFAULT_MAX_WAIT
+    label: str = ""  # the name people know (Crossref); `name` when empty
+
+    @property
+    def shown(self) -> str:
+        return self.label or self.name
+
+
+class SourceUnavailable(SourceError):
+    """A source endpoint given up for the rest of the run; the message is the same for
+    every request refused because of it, so callers can report it once."""
+
+    def __init__(self, outage: Outage):
+        hint = (
+            "check the network connection (or the DLG_BIB_*_API settings) and run again"
+            if outage.unreachable
+            else "the service may be overloaded; try again later"
+        )
+        super().__init__(outage.message, hint=hint + " (cached answers were used)")
+        self.outage = outage
+
+
+@dataclass(frozen=True)
+class Outage:
+    """Why a source endpoint is given up for this run."""
+
+    source: str  # as people know it: Crossref, arXiv
+    endpoint: str  # host[:port]
+    cause: str
+    unreachable: bool  # True: not reached at all (name, connection); False: failing
+
+    @property
+    def message(self) -> str:
+        state = "unreachable" if self.unreachable else "unavailable"
+        return f"{self.source} {state}: {self.cause}"
+
+
+def _chain(exc: BaseException) -> list[BaseException]:
+    """The exception and everything it wraps (requests wraps urllib3 wraps socket)."""
+    found: list[BaseException] = []
+    todo: list[BaseException] = [exc]
+    while todo:
+        current = todo.pop()
+        if any(current is seen for seen in found):
+            continue
+        found.append(current)
+        inner = [current.__cause__, current.__context__, getattr(current, "reason", None)]
+        inner.extend(a for a in current.args if isinstance(a, BaseException))
+        todo.extend(e for e in inner if isinstance(e, BaseException))
+    return found
+
+
+_UNREACHABLE_ERRNOS = {
+    errno.ENETUNREACH: "network unreachable",
+    errno.EHOSTUNREACH: "host unreachable",
+    errno.ENETDOWN: "network down",
+    errno.ECONNREFUSED: "connection refused",
+}
+
+
+def unreachable_cause(exc: BaseException) -> str | None:
+    """Why the server could not be reached at all, when retrying cannot help: the name does
+    not resolve, the connection is refused, the network is unreachable. None otherwise."""
+    for inner in _chain(exc):
+        if isinstance(inner, NameResolutionError | socket.gaierror):
+            return "name not resolved"
+    for inner in _chain(exc):
+        if isinstance(inner, ConnectionRefusedError):
+            return "connection refused"
+        if isinstance(inner, OSError) and inner.errno in _UNREACHABLE_ERRNOS:
+            return _UNREACHABLE_ERRNOS[inner.errno]
+    return None
+
+
+def endpoint_of(url: str) -> str:
+    parts = urlsplit(url)
+    return parts.netloc.rsplit("@", 1)[-1].lower() or url
 
 
 def scrub_url(url: str) -> str:
@@ -235,14 +335,6 @@ def request_key(source: str, url: str, params: Mapping[str, str] | None = None) 
     return f"{source}:{url}?{query}" if query else f"{source}:{url}"
 
 
-def _retry_after(headers: Mapping[str, str]) -> float | None:
-    value = headers.get("retry-after", "").strip()
-    try:
-        return max(0.0, float(value)) if value else None
-    except ValueError:
-        return None  # an HTTP date: rare for these APIs; the exponential back-off applies
-
-
 class HttpClient:
     """The one `requests.Session` of a run, with the cache mode and the request counts."""
 
@@ -268,6 +360,45 @@ class HttpClient:
         self.rng = rng or random.Random()
         self.requests: Counter[str] = Counter()  # sent over the network, per source
         self._count_lock = threading.Lock()
+        # Per (source, endpoint): failures in a row and the request that began them; the
+        # outage once given up.
+        self._streaks: dict[tuple[str, str], tuple[int, object]] = {}
+        self._outages: dict[tuple[str, str], Outage] = {}
+
+    @property
+    def outages(self) -> list[Outage]:
+        """The source endpoints given up in this run, in the order it happened."""
+        with self._count_lock:
+            return list(self._outages.values())
+
+    def _refuse_if_down(self, slot: tuple[str, str]) -> None:
+        with self._count_lock:
+            outage = self._outages.get(slot)
+        if outage is not None:
+            raise SourceUnavailable(outage)
+
+    def _give_up(
+        self, slot: tuple[str, str], policy: SourcePolicy, cause: str, *, unreachable: bool
+    ) -> SourceUnavailable:
+        with self._count_lock:
+            outage = self._outages.setdefault(
+                slot, Outage(policy.shown, slot[1], cause, unreachable)
+            )
+        return SourceUnavailable(outage)
+
+    def _failed(self, slot: tuple[str, str], request: object) -> bool:
+        """Count one more failure in a row for this endpoint. True when the endpoint is to
+        be given up: TRANSIENT_LIMIT failures in a row, from more than one request (one
+        record that always fails, as some DOIs make Crossref answer 500, stops only
+        itself)."""
+        with self._count_lock:
+            count, first = self._streaks.get(slot, (0, request))
+            self._streaks[slot] = (count + 1, first)
+            return count + 1 >= TRANSIENT_LIMIT and first is not request
+
+    def _answered(self, slot: tuple[str, str]) -> None:
+        with self._count_lock:
+            self._streaks.pop(slot, None)
 
     # ---- cache --------------------------------------------------------------------------
 
@@ -302,54 +433,73 @@ class HttpClient:
         what: str | None = None,
     ) -> Response:
         """GET with pacing and retries. Returns any final answer (2xx, 4xx other than 429);
-        raises SourceError when transient failures outlast the retries. `what` names the
-        request for people (`DOI 10.1145/3457607`) in the offline message."""
+        raises SourceUnavailable once the endpoint is given up (see the module's rule), and
+        SourceError when this request alone outlasts its retries. `what` names the request
+        for people (`DOI 10.1145/3457607`) in the offline message."""
         self.ensure_online(policy.name, what or url)
+        slot = (policy.name, endpoint_of(url))
+        self._refuse_if_down(slot)
         retries = self.retries if policy.retries is None else max(0, policy.retries)
         problem = "no answer"
+        throttled = False
+        request = object()  # this request, in the endpoint's failure streak
+        faults = throttles = 0
         for attempt in range(retries + 1):
             wait: float | None = None
             policy.pacer.acquire()
             try:
+                # Another request may have given the endpoint up while this one waited.
+                self._refuse_if_down(slot)
                 response = self._send(policy, url, params, headers)
             except requests.Timeout:
-                problem = f"timed out after {self.timeout:g} s"
+                problem, throttled = f"timed out after {self.timeout:g} s", False
             except requests.ConnectionError as exc:
-                problem = f"connection failed ({type(exc).__name__})"
+                cause = unreachable_cause(exc)
+                if cause is not None:
+                    where = f"{cause} ({slot[1]})"
+                    raise self._give_up(slot, policy, where, unreachable=True) from exc
+                problem, throttled = f"connection failed ({type(exc).__name__})", False
             except (
                 requests.exceptions.ChunkedEncodingError,
                 requests.exceptions.ContentDecodingError,
             ):
-                problem = "the answer broke off during transfer"
+                problem, throttled = "the answer broke off during transfer", False
             except requests.RequestException as exc:
                 # A bad endpoint (no scheme, invalid URL, redirect loop): retrying cannot help.
-                raise SourceError(
-                    f"{policy.name}: cannot send the request "
-                    f"({type(exc).__name__}: {scrub_text(str(exc))})",
-                    where=scrub_url(url),
-                    hint="check the DLG_BIB_*_API endpoint settings",
-                ) from exc
+                cause = f"cannot send the request ({type(exc).__name__}: {scrub_text(str(exc))})"
+                raise self._give_up(slot, policy, cause, unreachable=True) from exc
             else:
                 if policy.adapt is not None:
                     policy.adapt(policy.pacer, response.headers)
                 reason = self._retry_reason(response, retry_check)
                 if reason is None:
+                    self._answered(slot)
                     return response
                 problem = reason
-                wait = _retry_after(response.headers)
+                throttled = reason.startswith(THROTTLED)
+                wait = parse_retry_after(response.headers.get("retry-after"))
             finally:
                 policy.pacer.release()
+            if not throttled:
+                faults += 1
+                if self._failed(slot, request):
+                    cause = f"{problem}, {TRANSIENT_LIMIT} or more times in a row"
+                    raise self._give_up(slot, policy, cause, unreachable=False)
+            if attempt >= retries or faults >= TRANSIENT_LIMIT:
+                break
             if wait is not None and wait > policy.max_wait:
-                raise SourceError(
-                    f"{policy.name}: {problem}, asked to wait {wait:g} s "
-                    f"(more than {policy.max_wait:g} s): given up for now",
-                    where=scrub_url(url),
-                    hint="try again later (cached answers are kept)",
-                )
-            if attempt < retries:
-                policy.pacer.hold_off(self._backoff(policy, attempt, wait))
+                cause = f"{problem}, asked to wait {wait:g} s (more than {policy.max_wait:g} s)"
+                raise self._give_up(slot, policy, cause, unreachable=False)
+            # Throttles and failures back off each on their own count: two throttles do not
+            # make the first server error wait four times as long.
+            throttles += throttled
+            step = throttles - 1 if throttled else faults - 1
+            policy.pacer.hold_off(self._backoff(policy, step, wait))
+        if throttled and self._failed(slot, request):
+            cause = f"{problem}, still after {attempt + 1} attempts"
+            raise self._give_up(slot, policy, cause, unreachable=False)
         raise SourceError(
-            f"{policy.name}: {problem} (gave up after {retries + 1} attempts)",
+            f"{policy.name}: {problem} (gave up after {attempt + 1} attempts)",
             where=scrub_url(url),
             hint="the service may be overloaded; try again later (cached answers are kept)",
         )
@@ -364,7 +514,10 @@ class HttpClient:
         with self._count_lock:
             self.requests[policy.name] += 1
         raw = self.session.get(
-            url, params=dict(params or {}), headers=dict(headers or {}), timeout=self.timeout
+            url,
+            params=dict(params or {}),
+            headers=dict(headers or {}),
+            timeout=(min(CONNECT_TIMEOUT, self.timeout), self.timeout),
         )
         kept = {name: raw.headers[name] for name in KEPT_HEADERS if name in raw.headers}
         return Response(
@@ -374,15 +527,15 @@ class HttpClient:
     @staticmethod
     def _retry_reason(response: Response, retry_check: RetryCheck | None) -> str | None:
         if response.status == 429:
-            return "throttled (HTTP 429)"
+            return f"{THROTTLED} (HTTP 429)"
         if response.status >= 500:
             return f"server error (HTTP {response.status})"
         if retry_check is not None:
             return retry_check(response)
         return None
 
-    def _backoff(self, policy: SourcePolicy, attempt: int, retry_after: float | None) -> float:
+    def _backoff(self, policy: SourcePolicy, step: int, retry_after: float | None) -> float:
         """Exponential with jitter, never less than the source's minimum or Retry-After."""
-        base = policy.min_backoff * float(2**attempt)
+        base = policy.min_backoff * float(2**step)
         delay = base + self.rng.uniform(0, policy.min_backoff)
         return max(delay, retry_after or 0.0)

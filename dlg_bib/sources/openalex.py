@@ -124,7 +124,11 @@ class OpenAlexSource:
         self._api_key = api_key if api_key is not None else os.environ.get(KEY_ENV, "")
         # No retries: 429 means the daily budget is spent, and it stays spent for this run.
         self.policy = SourcePolicy(
-            NAME, Pacer(INTERVAL, 1, clock=client.clock), min_backoff=2.0, retries=0
+            NAME,
+            Pacer(INTERVAL, 1, clock=client.clock),
+            min_backoff=2.0,
+            retries=0,
+            label="OpenAlex",
         )
         self.down = ""  # why OpenAlex is given up for this run
 

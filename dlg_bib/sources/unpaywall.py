@@ -90,7 +90,9 @@ class UnpaywallSource:
         self.client = client
         self.url = url or api_url()
         self.email = email if email is not None else os.environ.get(MAILTO_ENV, "")
-        self.policy = SourcePolicy(NAME, Pacer(INTERVAL, 1, clock=client.clock), min_backoff=2.0)
+        self.policy = SourcePolicy(
+            NAME, Pacer(INTERVAL, 1, clock=client.clock), min_backoff=2.0, label="Unpaywall"
+        )
         self.down = "" if self.email else f"Unpaywall needs a contact address ({MAILTO_ENV})"
 
     def work_by_doi(self, doi: str) -> UnpaywallResult:
