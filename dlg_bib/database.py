@@ -158,6 +158,7 @@ def parse_metadata(
                 title=str(item.get("title", "")),
                 topic=str(item.get("topic", "")),
                 notes=str(item.get("notes", "")),
+                curator=str(item.get("curator", "")),
             )
         )
     sessions.sort(key=lambda s: s.date)
