@@ -202,6 +202,9 @@ def test_shipped_session_handout(date: str, tmp_path: Path) -> None:
     assert "session handout\nhttps://github.com/dr-aheydari/DeepLearningGroup" in text
     for r in linked:
         assert "".join(handout.short_url(r["open_url"]).split()) in flat, r["key"]
+    # The meta-topic only when the title does not already say it.
+    repeated = session["topic"].casefold() in session["title"].casefold()
+    assert ("Meta-topic:" in text) is not repeated
     # One QR code (an image) per reading with a link.
     images = _poppler("pdfimages", result.pdf, tmp_path, "-list").splitlines()[2:]
     assert len(images) == len(linked)

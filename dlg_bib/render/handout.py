@@ -135,6 +135,7 @@ def session_data(session: SessionView) -> dict[str, Any]:
         "date_label": session.date_label,
         "title": session.title,
         "topic": session.topic_title,
+        "distinct_topic": session.distinct_topic,  # "" when the title already says it
         "curator": session.curator,
         "notes": session.notes,
         "main": [reference_data(r) for r in session.main],
