@@ -170,6 +170,7 @@ def parse_metadata(
                 topic=str(item.get("topic", "")),
                 notes=str(item.get("notes", "")),
                 line=lines[index] if lines else _line_of_value(text, date.isoformat()),
+                curator=str(item.get("curator", "")),
             )
         )
     sessions.sort(key=lambda s: s.date)

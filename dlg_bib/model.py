@@ -12,7 +12,9 @@ from pathlib import Path
 
 from dlg_bib import values
 
-ROLES = ("main", "reading", "prerequisite")
+# `supplementary`: what the legacy notes call supplementary references (blogs, course notes,
+# encyclopaedia pages) beside the background a session presumes (`prerequisite`).
+ROLES = ("main", "reading", "prerequisite", "supplementary")
 
 # dlg-specific BibTeX fields. They live in the entries, so tagging is one edit in one place.
 F_TOPICS = "dlg-topics"
@@ -105,6 +107,7 @@ class Session:
     title: str
     topic: str
     notes: str = ""
+    curator: str = ""  # who chose the readings, when it was not the organiser
     readings: list[Reading] = field(default_factory=list)
     line: int = 0  # of its table in group.toml, for lint; 0 when not from a file
 
@@ -131,6 +134,10 @@ class Group:
     description: str = ""
     meeting_format: str = ""
     timezone: str = ""  # IANA name; empty: calendar times are floating (local)
+    term_start: str = ""  # ISO date of the first meeting
+    chapter: str = ""  # the student chapter the group belongs to
+    series: str = ""  # the chapter's seminar series the group is part of
+    paper: str = ""  # the handout's paper size: a4 or us-letter
 
 
 @dataclass(frozen=True)

@@ -35,9 +35,9 @@ SHIPPED_BIB = Path(__file__).parent.parent / "bib"
 # Crossref DOI). `year` stays: it is the paper's year, and the year window starts there
 # (Reddi et al.: ICLR 2018, arXiv 1904.09237). `editor` and `pdf` are not dblp's to restore.
 STRIPPED = {
-    "vaswani2017attention": ("booktitle", "volume"),
+    "vaswani2017attention": ("booktitle", "volume", "pages", "url"),
     "bahdanau2015neural": ("booktitle",),
-    "reddi2018convergence": ("booktitle",),
+    "reddi2018convergence": ("booktitle", "url"),
     "li2019convergence": ("booktitle", "series", "publisher", "volume", "pages"),
     "mahapatra2020multi": ("booktitle", "series", "publisher", "volume", "pages", "url"),
     "krizhevsky2012imagenet": ("booktitle", "volume", "url"),
@@ -210,7 +210,8 @@ def test_dblp_is_asked_only_when_arxiv_and_crossref_cannot_confirm(
         change = enrich.plan(preprint_of("reddi2018convergence"), evidence)
         assert change.new_type == "inproceedings"
         assert {c.name: c.new for c in change.changes} == {
-            "booktitle": "{International Conference on Learning Representations ({ICLR})}"
+            "booktitle": "{International Conference on Learning Representations ({ICLR})}",
+            "url": "{https://openreview.net/forum?id=ryQu7f-RZ}",  # the OpenReview page
         }
 
 

@@ -89,6 +89,10 @@ def compile_biber(cwd: Path, job: str, *, already_ran_latex: bool = False) -> Re
     _run(["biber", job], cwd)
     _pdflatex(cwd, job, None)
     _pdflatex(cwd, job, None)
+    # A bibliography that grows by a page moves biblatex's page records once more: one more
+    # pass, as latexmk would do; a request that survives it is reported.
+    if "Please rerun LaTeX" in (cwd / f"{job}.log").read_text(errors="replace"):
+        _pdflatex(cwd, job, None)
     return _latex_report(cwd, job, re.compile(r"WARN -"))
 
 

@@ -15,7 +15,8 @@ VERSIONS = {"", "published", "accepted", "submitted"}
 
 def test_every_entry_tagged_with_a_session_has_oaurl_or_oanote() -> None:
     db = open_database(SHIPPED)
-    readings = [e for e in db.entries if e.sessions]
+    # A placeholder has no work to have a copy of: it carries no note either.
+    readings = [e for e in db.entries if e.sessions and not e.is_placeholder]
     assert len(readings) >= 30
     missing = [e.key for e in readings if not (e.get("oaurl") or e.get("oanote"))]
     assert missing == []

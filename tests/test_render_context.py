@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from dlg_bib.database import open_database
-from dlg_bib.model import Database, Entry, Group, Session
+from dlg_bib.model import Database, Entry, Group, Session, Topic
 from dlg_bib.render import context
 from dlg_bib.render.context import build_context, decode, next_session
 
@@ -56,7 +56,7 @@ def test_names_are_decoded_with_particles_and_suffixes(ctx: context.Context) -> 
     assert ref.citation == "Pękalska et al. (2006)"
     math = ctx.reference("hostile2023math")
     assert math is not None
-    assert math.authors == ["Jan van der Berg", "John Smith, Jr."]
+    assert math.authors == ["Jan van der Berg", "John Smith Jr."]  # Jr is no given name
     assert math.citation == "van der Berg and Smith (2023)"
 
 
@@ -116,7 +116,99 @@ def test_doi_url_is_normalised_and_encoded(ctx: context.Context) -> None:
 def test_placeholder_is_cited_by_its_legacy_label(ctx: context.Context) -> None:
     ref = ctx.reference("unknown2030ref5")
     assert ref is not None and ref.placeholder
-    assert ref.citation == "Ref 5 (2030)"
+    # No author-year: the fixture's placeholder has a year, which a citation must not show.
+    assert ref.citation == "unidentified (legacy Ref 5)"
+
+
+def test_chapters_of_one_book_are_told_apart(ctx: context.Context) -> None:
+    chapter = ctx.reference("goodfellow2016deepch5")
+    book = ctx.reference("goodfellow2016deep")
+    assert chapter is not None and book is not None
+    assert chapter.citation == book.citation + ", ch. 5"
+
+
+def _ref(entry_type: str, **fields: str) -> context.Reference:
+    entry = Entry("k", entry_type, {k.replace("_", "-"): "{" + v + "}" for k, v in fields.items()})
+    db = Database(Group(), [], [], [entry])
+    ref = build_context(db, dt.date(2030, 1, 1)).reference("k")
+    assert ref is not None
+    return ref
+
+
+def test_editors_edition_series_and_article_number() -> None:
+    paper = _ref(
+        "inproceedings",
+        author="A, Ann",
+        editor="Daum{\\'e}, III, Hal and Singh, Aarti",
+        title="T",
+        booktitle="Proc",
+        series="Lecture Notes in Computer Science",
+        volume="4109",
+        pages="1--2",
+        year="2006",
+    )
+    assert "In: Hal Daumé III and Aarti Singh (eds.), Proc, pp. 1–2. " in paper.text
+    assert "Lecture Notes in Computer Science, vol. 4109." in paper.text
+    assert "vol. 4109, pp." not in paper.text  # the volume is the series'
+    one = _ref("incollection", author="A, Ann", editor="B, Bob", title="T", booktitle="Bk")
+    assert "In: Bob B (ed.), Bk." in one.text
+    book = _ref("book", author="A, Ann", title="T", edition="3", publisher="P")
+    assert "T. 3rd edition. P." in book.text
+    article = _ref(
+        "article",
+        author="A, Ann",
+        title="T",
+        journal="J",
+        volume="54",
+        number="6",
+        pages="1--35",
+        articleno="115",
+    )
+    assert "J, vol. 54(6), article 115." in article.text and "pp." not in article.text
+
+
+def test_note_is_shown_and_every_legacy_label_follows_a_separator() -> None:
+    ref = _ref("misc", title="T", dlg_note="Read section 5", dlg_legacy="Ref 6, Ref vi")
+    assert ref.text == "T. Note: Read section 5. · [Ref 6] · [Ref vi]"
+    bare = _ref("misc", title="T", oanote="no legal free copy known", dlg_legacy="Ref 6")
+    assert bare.text.endswith("no legal free copy known · [Ref 6]")
+
+
+def test_first_link_opens_without_a_subscription() -> None:
+    paywalled = _ref(
+        "article",
+        title="T",
+        doi="10.1000/x",
+        oaurl="https://aclanthology.org/x.pdf",
+        oahost="publisher",
+    )
+    assert paywalled.links[0].kind == "doi"  # the reference list keeps the DOI first
+    assert paywalled.open_link is not None
+    assert paywalled.open_link.url == "https://aclanthology.org/x.pdf"
+    closed = _ref("article", title="T", doi="10.1000/x")
+    assert closed.open_link == closed.links[0]
+
+
+def test_references_sort_with_diacritics_folded() -> None:
+    entries = [
+        Entry(k, "misc", {"author": "{" + a + "}", "title": "{T}"})
+        for k, a in (("b", "Peters, M."), ("a", "P{\\k{e}}kalska, E."), ("c", "Pennington, J."))
+    ]
+    ctx = build_context(Database(Group(), [], [], entries), dt.date(2030, 1, 1))
+    assert [r.key for r in ctx.references] == ["a", "c", "b"]
+
+
+def test_roles_are_labelled_and_topics_not_repeated(ctx: context.Context) -> None:
+    first = ctx.sessions[0]
+    assert [(x.role, x.label) for x in first.labelled] == [("main", "Main"), ("reading", "Also")]
+    assert [x.ref.key for x in first.headline] == ["cybenko1989approximation"]
+    assert first.distinct_topic == "Universal Approximation"
+    topics = [Topic("uat", "Universal Approximation Theorem")]
+    sessions = [Session(dt.date(2030, 1, 10), "Universal Approximation Theorem (Part 2)", "uat")]
+    later = build_context(Database(Group(), topics, sessions, []), dt.date(2031, 1, 1))
+    assert later.sessions[0].distinct_topic == ""  # the title already says it
+    assert later.term_over is True
+    assert ctx.term_over is False
 
 
 def test_sessions_and_next(ctx: context.Context) -> None:

@@ -17,6 +17,8 @@ from dlg_bib.database import open_database
 from dlg_bib.errors import TemplateError, UnknownNameError
 from dlg_bib.render import handout
 
+REPO = Path(__file__).parent.parent
+SHIPPED = REPO / "bib"
 FIXTURES = Path(__file__).parent / "fixtures" / "render"
 DB = FIXTURES / "db"
 GOLDEN = FIXTURES / "golden"
@@ -95,8 +97,9 @@ def test_session_pdf_text(session_handout: handout.Handout, tmp_path: Path) -> N
     assert "Date: Thursday, January 24, 2030" in text
     assert "Room: ACS 362B" in text
     assert "Meta-topic: Language | Models" in text
-    assert "Main reading" in text and "Other readings" in text and "Prerequisites" in text
-    assert "Read it: https://arxiv.org/abs/1706.03762" in text
+    assert "Main reading" in text and "Also read" in text and "Background" in text
+    assert "arxiv.org/pdf/1706.03762" in text  # the free copy, printed short
+    assert "Your notes" in text  # ruled space for the reading time
     assert "[x](javascript:alert(1))" in text
     assert "ℓ_1" in text
     assert "See [x](javascript:alert(1)) and http://example.org/notes" in text
@@ -148,3 +151,125 @@ def test_cli_default_output(tmp_path: Path) -> None:
         cli, ["--bib", str(tmp_path / "bib"), "handout", "--term", "-o", str(tmp_path / "t.pdf")]
     )
     assert result.exit_code == 0 and (tmp_path / "t.pdf").exists()
+
+
+# ---- the shipped reading list's handouts, read back from the PDF ----------------------------
+
+
+def _tool(name: str) -> str:
+    tool = shutil.which(name)
+    if tool is None:
+        if os.environ.get("CI"):
+            pytest.fail(f"{name} is missing in CI (.ci/run installs poppler-utils)")
+        pytest.skip(f"{name} (poppler-utils) not installed")
+    return tool
+
+
+def _poppler(name: str, pdf: bytes, tmp_path: Path, *args: str) -> str:
+    path = tmp_path / "p.pdf"
+    path.write_bytes(pdf)
+    result = subprocess.run(
+        [_tool(name), *args, str(path), *(["-"] if name == "pdftotext" else [])],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    return result.stdout
+
+
+def _shipped(**options: object) -> handout.Handout:
+    db = open_database(SHIPPED)
+    return handout.build_handout(db, SHIPPED, dt.date(2022, 1, 1), **options)  # type: ignore[arg-type]
+
+
+SHIPPED_SESSIONS = [s.id for s in open_database(SHIPPED).sessions]
+
+
+@pytest.mark.parametrize("date", SHIPPED_SESSIONS)
+def test_shipped_session_handout(date: str, tmp_path: Path) -> None:
+    result = _shipped(session=date)
+    data = json.loads(result.source.data)
+    (session,) = data["sessions"]
+    readings = [
+        r for role in ("main", "readings", "prerequisites", "supplementary") for r in session[role]
+    ]
+    linked = [r for r in readings if r["open_url"]]
+    assert len(linked) == len(readings) - sum(r["placeholder"] for r in readings)
+    text = _poppler("pdftotext", result.pdf, tmp_path, "-enc", "UTF-8")
+    flat = "".join(text.split())  # a long URL may break across lines
+    # The header: the subtitle and the repository link are apart.
+    assert "session handout\nhttps://github.com/dr-aheydari/DeepLearningGroup" in text
+    for r in linked:
+        assert "".join(handout.short_url(r["open_url"]).split()) in flat, r["key"]
+    # The meta-topic only when the title does not already say it.
+    repeated = session["topic"].casefold() in session["title"].casefold()
+    assert ("Meta-topic:" in text) is not repeated
+    # One QR code (an image) per reading with a link.
+    images = _poppler("pdfimages", result.pdf, tmp_path, "-list").splitlines()[2:]
+    assert len(images) == len(linked)
+    # Every font is embedded, and nothing prints as an empty box.
+    fonts = _poppler("pdffonts", result.pdf, tmp_path).splitlines()[2:]
+    assert fonts and all(line.split()[-5] == "yes" for line in fonts), fonts
+    assert [w for w in result.warnings if w.startswith("typst:")] == []
+    if date == "2021-12-03":
+        assert result.warnings == [
+            "dropped ✨ (U+2728 SPARKLES) from the 2021-12-03 session: "
+            "no font of the handout has it"
+        ]
+        assert "✨" not in text and "a little convoluted" in " ".join(text.split())
+    else:
+        assert result.warnings == []
+
+
+def test_shipped_term_handout_prints_each_title_once(tmp_path: Path) -> None:
+    result = _shipped(term=True)
+    text = " ".join(_poppler("pdftotext", result.pdf, tmp_path, "-enc", "UTF-8").split())
+    assert "term handout https://github.com/dr-aheydari/DeepLearningGroup" in text
+    data = json.loads(result.source.data)
+    titles = {r["title"] for r in data["references"] if r["title"]}
+    for title in titles:
+        assert f"{title}, {title}" not in text, title
+    for title in ("Convolution", "AlexNet"):
+        assert f"Supplementary: {title}" in text or f"Background: {title}" in text
+    images = _poppler("pdfimages", result.pdf, tmp_path, "-list").splitlines()[2:]
+    assert len(images) == sum(bool(r["open_url"]) for r in data["references"])
+    assert [w for w in result.warnings if w.startswith("typst:")] == []
+
+
+def test_fixture_handouts_have_no_warnings(
+    session_handout: handout.Handout, term_handout: handout.Handout
+) -> None:
+    assert session_handout.warnings == [] and term_handout.warnings == []
+
+
+def test_typst_warnings_are_captured(tmp_path: Path) -> None:
+    (tmp_path / "handout.typ.j2").write_text('#set text(font: "No Such Font")\nHello\n')
+    result = handout.build_handout(open_database(DB), DB, TODAY, templates=tmp_path)
+    assert any(w.startswith("typst: unknown font family") for w in result.warnings)
+
+
+def test_missing_glyphs_are_found() -> None:
+    assert handout.missing_glyphs({"✨", "中", "ℓ", "é", "Đ", "→"}) == {"✨", "中"}
+
+
+@pytest.mark.parametrize(
+    ("paper", "box"), [("a4", "595.2756 841.8898"), ("us-letter", "612 792"), (None, "612 792")]
+)
+def test_paper_size(paper: str | None, box: str) -> None:
+    # The shipped group.toml asks for US Letter; --paper overrides it.
+    pdf = _shipped(session="2021-10-08", paper=paper).pdf
+    assert f"/MediaBox[0 0 {box}]".encode() in pdf
+
+
+def test_unknown_paper_is_refused() -> None:
+    with pytest.raises(UnknownNameError, match="no paper size"):
+        _build(paper="a5")
+
+
+def test_short_url() -> None:
+    assert handout.short_url("https://www.example.org/a/") == "example.org/a"
+    assert handout.short_url("https://example.org/") == "example.org/"
+    assert handout.short_url("https://doi.org/10.1016/S0888-613X%2803%2900021-5") == (
+        "doi.org/10.1016/S0888-613X(03)00021-5"
+    )

@@ -56,6 +56,14 @@ def test_index_is_valid_against_its_schema() -> None:
     assert errors == []
 
 
+def test_shipped_index_is_valid_and_lists_every_role() -> None:
+    shipped = Path(__file__).resolve().parent.parent / "bib"
+    document = json.loads(index.build_index(open_database(shipped)))
+    assert list(_validator().iter_errors(document)) == []
+    roles = {r["role"] for s in document["sessions"] for r in s["readings"]}
+    assert roles == {"main", "reading", "prerequisite", "supplementary"}
+
+
 def test_schema_catches_a_bad_csl_type() -> None:
     document = json.loads(_index())
     document["references"][0]["type"] = "journal-article"  # a Crossref name, not CSL

@@ -16,6 +16,7 @@ from click.testing import CliRunner
 from dlg_bib.cli import cli
 from dlg_bib.database import open_database
 from dlg_bib.errors import DlgBibError, TemplateError
+from dlg_bib.model import Database, Session
 from dlg_bib.render import markdown
 from dlg_bib.render.environment import package_templates
 
@@ -60,9 +61,9 @@ def test_schedule_is_one_well_formed_table() -> None:
     rows = re.findall(r"<tr>(.*?)</tr>", body, flags=re.S)
     assert len(rows) == 4  # one per session
     for row in rows:
-        assert len(re.findall(r"<td>", row)) == 5, row
-    notes = [re.findall(r"<td>(.*?)</td>", row, flags=re.S)[4] for row in rows]
-    assert html.unescape(notes[0]) == "Bring the *proof* | and a pen second line"
+        assert len(re.findall(r"<td>", row)) == 3, row  # date, title, main reading(s)
+    # The notes moved to the session's own section, below the table.
+    assert "<p>Bring the *proof* | and a pen second line</p>" in html.unescape(page)
 
 
 def test_next_session_is_highlighted() -> None:
@@ -88,11 +89,113 @@ def test_only_http_links_and_anchors() -> None:
     hrefs = re.findall(r'href="([^"]*)"', page)
     assert hrefs
     for href in hrefs:
-        assert href.startswith(("https://", "http://", "#ref-")), href
-    anchors = set(re.findall(r'<a id="(ref-[a-z0-9-]+)"></a>', _readme()))
+        assert href.startswith(("https://", "http://", "#")), href
+    anchors = set(re.findall(r'<a id="(ref-[a-z0-9-]+)"></a>', _readme())) | _heading_slugs(page)
     for href in hrefs:
         if href.startswith("#"):
-            assert href[1:] in anchors
+            assert href[1:] in anchors, href
+
+
+# ---- the shipped reading list, as GitHub shows it -------------------------------------------
+
+
+def _heading_slugs(page: str) -> set[str]:
+    """The anchors GitHub gives the page's headings (github-slugger: lower case, drop what is
+    not a word character, space or hyphen, spaces to hyphens), from the rendered HTML."""
+    texts = re.findall(r"<h[1-6]>(.*?)</h[1-6]>", page, flags=re.S)
+    plain = [html.unescape(re.sub(r"<[^>]+>", "", text)) for text in texts]
+    return {re.sub(r"[^\w\- ]", "", text.lower()).replace(" ", "-") for text in plain}
+
+
+@pytest.fixture(scope="module")
+def shipped() -> tuple[Database, str]:
+    db = open_database(REPO / "bib")
+    after_term = max(s.date for s in db.sessions) + dt.timedelta(days=1)
+    return db, _html(markdown.build_readme(db, REPO / "bib", after_term, None))
+
+
+def _labelled_readings(fragment: str) -> list[tuple[str, str]]:
+    """(label, key) for each `<strong>Label:</strong> <a href="#ref-key">` in the HTML."""
+    found = re.findall(r'<strong>(\w+):</strong> <a href="#(ref-[a-z0-9-]+)">', fragment)
+    return [(label, anchor) for label, anchor in found]
+
+
+def _session_of(text: str, db: Database) -> Session:
+    day = dt.datetime.strptime(text.split(":")[0].strip(), "%b %d, %Y").date()
+    session = db.session(day.isoformat())
+    assert session is not None, text
+    return session
+
+
+def test_every_reading_is_labelled_by_its_own_role(shipped: tuple[Database, str]) -> None:
+    db, page = shipped
+    anchors = {e.key: f"ref-{e.key}" for e in db.entries}
+    labels = {"main": "Main", "reading": "Also", "prerequisite": "Background"}
+    labels["supplementary"] = "Supplementary"
+    rows = re.findall(r"<tr>\s*<td>(.*?)</td>(.*?)</tr>", page, flags=re.S)
+    sections = re.findall(
+        r"<h3>([A-Z][a-z]{2} \d{1,2}, \d{4}:.*?)</h3>(.*?)(?=<h[23]>)", page, flags=re.S
+    )
+    assert len(rows) == len(sections) == len(db.sessions)
+    checked = 0
+    for title, fragment in [*rows, *sections]:
+        session = _session_of(html.unescape(title), db)
+        expected = {(labels[r.role], anchors[r.key]) for r in session.readings}
+        found = _labelled_readings(fragment)
+        assert found and set(found) <= expected, (title, found)
+        checked += len(found)
+    # The sections list every reading; the table only the main ones (else the readings).
+    assert checked >= sum(len(s.readings) for s in db.sessions)
+
+
+def test_a_separator_precedes_every_legacy_label(shipped: tuple[Database, str]) -> None:
+    db, page = shipped
+    text = html.unescape(re.sub(r"<[^>]+>", "", page))
+    labels = re.findall(r"(.{0,2})\[(Ref [0-9ivx]+)\]", text)
+    assert len(labels) == sum(len(e.legacy_labels) for e in db.entries)
+    for before, label in labels:
+        assert before == "· ", (label, before)
+
+
+def test_placeholders_have_no_author_year(shipped: tuple[Database, str]) -> None:
+    db, page = shipped
+    placeholders = [e for e in db.entries if e.is_placeholder]
+    assert placeholders
+    for e in placeholders:
+        cited = re.findall(rf'<a href="#ref-{e.key}">(.*?)</a>', page)
+        # The list item's anchor is raw HTML, which cmark-gfm's safe mode omits: read the
+        # item from the Markdown.
+        markdown_text = markdown.build_readme(db, REPO / "bib", dt.date(2030, 1, 1), None)
+        listed = re.search(rf'<a id="ref-{e.key}"></a>(.*)', markdown_text)
+        assert listed is not None
+        head = listed.group(1).split(" Note: ")[0]  # a note may cite other works by year
+        for text in [*cited, head]:
+            assert not re.search(r"\(\d{4}\)", text), text
+        for text in cited:
+            assert text == f"unidentified (legacy {e.legacy_labels[0]})"
+
+
+def test_every_session_section_is_reachable_from_the_table(shipped: tuple[Database, str]) -> None:
+    db, page = shipped
+    table = page.split("<tbody>")[1].split("</tbody>")[0]
+    targets = re.findall(r'<td><a href="#([^"]+)">', table)
+    slugs = _heading_slugs(page)
+    assert len(targets) == len(set(targets)) == len(db.sessions)
+    assert set(targets) <= slugs
+
+
+def test_past_tense_when_the_term_is_over(shipped: tuple[Database, str]) -> None:
+    _, page = shipped
+    assert "The group met Fridays" in page and "The group meets" not in page
+    assert "from September 3, 2021" in page
+    assert "Deep Dive into Topics of Applied Mathematics" in page
+
+
+def test_heading_anchor_follows_github() -> None:
+    assert markdown.heading_anchor("Sep 3, 2021: Universal Approximation (UAT)") == (
+        "sep-3-2021-universal-approximation-uat"
+    )
+    assert markdown.heading_anchor("Łódź ✨ a_b-c") == "łódź--a_b-c"
 
 
 def test_usage_section_starts_with_the_two_setup_commands() -> None:

@@ -28,10 +28,12 @@ TOPICS = [
     ("nlp", "Deep Learning in Natural Language Processing"),
 ]
 
-# The legacy table, row by row: date, topic, readings (legacy label, role), prerequisites.
+# The legacy table, row by row: date, topic, readings (legacy label, role), and the
+# Pre-Requisites column: background (prerequisite), or what the session's notes call
+# "supplementary references" (supplementary).
 UAT_PRE = ["Ref i", "Ref ii", "Ref iv"]
-TRANSFORMER_PRE = ["Ref xvi", "Ref xvii"]
-SESSIONS: list[tuple[str, str, list[tuple[str, str]], list[str]]] = [
+TRANSFORMER_SUPPLEMENTARY = [("Ref xvi", "supplementary"), ("Ref xvii", "supplementary")]
+SESSIONS: list[tuple[str, str, list[tuple[str, str]], list[str | tuple[str, str]]]] = [
     ("2021-09-03", "uat", [("Ref 1", "reading"), ("Ref 2", "reading")], UAT_PRE),
     (
         "2021-09-10",
@@ -51,21 +53,33 @@ SESSIONS: list[tuple[str, str, list[tuple[str, str]], list[str]]] = [
     ("2021-10-15", "optimization", [("Ref 8", "main")], ["Ref ix"]),
     ("2021-10-22", "optimization", [("Ref 9", "main"), ("Ref 10", "reading")], ["Ref ix"]),
     ("2021-10-29", "nlp", [("Ref 12", "main")], ["Ref xii", "Ref xiii"]),
-    ("2021-11-05", "nlp", [("Ref 13", "main")], ["Ref xiv", "Ref xv"]),
-    ("2021-11-12", "nlp", [("Ref 14", "main")], TRANSFORMER_PRE),
-    ("2021-11-19", "nlp", [("Ref 15", "main")], TRANSFORMER_PRE),
-    ("2021-11-26", "nlp", [("Ref 16", "main")], TRANSFORMER_PRE),
-    ("2021-12-03", "vision", [("Ref 17", "main")], ["Ref xviii", "Ref xix"]),
+    (
+        "2021-11-05",
+        "nlp",
+        [("Ref 13", "main")],
+        [("Ref xiv", "supplementary"), ("Ref xv", "supplementary")],
+    ),
+    ("2021-11-12", "nlp", [("Ref 14", "main")], [*TRANSFORMER_SUPPLEMENTARY]),
+    ("2021-11-19", "nlp", [("Ref 15", "main")], [*TRANSFORMER_SUPPLEMENTARY]),
+    ("2021-11-26", "nlp", [("Ref 16", "main")], [*TRANSFORMER_SUPPLEMENTARY]),
+    (
+        "2021-12-03",
+        "vision",
+        [("Ref 17", "main")],
+        [("Ref xviii", "supplementary"), ("Ref xix", "supplementary")],
+    ),
     ("2021-12-10", "vision", [("Ref 18", "main")], ["Ref xx", "Ref xxi"]),
 ]
 
 ROMAN = "i ii iii iv v vi vii viii ix x xi xii xiii xiv xv xvi xvii xviii xix xx xxi".split()
 LEGACY_LABELS = [f"Ref {n}" for n in range(1, 19)] + [f"Ref {r}" for r in ROMAN]
+# Keyed when their year was still (wrongly) given: keys never change, so they keep it.
 PLACEHOLDERS = {
-    "Ref 5": "unknown2021ref5",
     "Ref viii": "unknown2021refviii",
     "Ref xi": "unknown2021refxi",
 }
+# Entries whose key changed when they were identified or corrected: old key -> legacy label.
+ALIASES = {"unknown2021ref5": "Ref 5", "stanford2019machine": "Ref vii"}
 
 # arXiv id and primary class of every preprint, as given by the legacy records or chosen.
 ARXIV = {
@@ -87,6 +101,8 @@ DOIS = {
     "Ref 2": "10.1016/S0893-6080(97)00097-X",
     "Ref 3": "10.1109/TNNLS.2013.2293637",
     "Ref 4": "10.1038/s42256-021-00302-5",
+    "Ref 5": "10.14569/IJACSA.2021.0120670",
+    "Ref 6": "10.1007/11815921_96",
     "Ref 7": "10.1145/3457607",
     "Ref 12": "10.18653/v1/N18-1202",
     "Ref 15": "10.18653/v1/N19-1423",
@@ -115,6 +131,12 @@ def entry(db: Database, label: str) -> Entry:
 
 def test_group_metadata(db: Database) -> None:
     g = db.group
+    assert g.term_start == "2021-09-03"  # the legacy README: "beginning September 3rd"
+    assert (g.chapter, g.series) == (
+        "UCM SIAM Student Chapter",
+        "Deep Dive into Topics of Applied Mathematics",
+    )
+    assert g.paper in ("a4", "us-letter")
     assert g.name == "UCM Applied Math Deep Learning Group (DLG)"
     assert (g.short_name, g.term, g.organiser) == ("DLG", "Fall 2021", "Ali Heydari")
     assert (g.day, g.start_time, g.end_time, g.room) == ("Friday", "11:00", "12:30", "ACS 362B")
@@ -134,6 +156,16 @@ def test_fifteen_fridays_in_date_order_with_their_topics(db: Database) -> None:
     assert db.sessions[0].date == dt.date(2021, 9, 3)
 
 
+def test_curators_from_the_legacy_history(db: Database) -> None:
+    curators = {s.id: s.curator for s in db.sessions if s.curator}
+    assert curators == {
+        "2021-11-05": "Maia Powell",
+        "2021-11-12": "Maia Powell",
+        "2021-12-03": "Alex Ho",
+        "2021-12-10": "Alex Ho",
+    }
+
+
 def test_session_titles_fixed_and_notes_clean(db: Database) -> None:
     titles = {s.id: s.title for s in db.sessions}
     assert titles["2021-10-22"] == "On the Convergence of Adaptive Optimizers"
@@ -145,14 +177,16 @@ def test_session_titles_fixed_and_notes_clean(db: Database) -> None:
 
 @pytest.mark.parametrize(("date", "topic", "readings", "prerequisites"), SESSIONS)
 def test_readings_and_roles_match_the_legacy_table(
-    db: Database, date: str, topic: str, readings: list[tuple[str, str]], prerequisites: list[str]
+    db: Database,
+    date: str,
+    topic: str,
+    readings: list[tuple[str, str]],
+    prerequisites: list[str | tuple[str, str]],
 ) -> None:
     session = db.session(date)
     assert session is not None
-    expected = sorted(
-        [(entry(db, label).key, role) for label, role in readings]
-        + [(entry(db, label).key, "prerequisite") for label in prerequisites]
-    )
+    background = [p if isinstance(p, tuple) else (p, "prerequisite") for p in prerequisites]
+    expected = sorted((entry(db, label).key, role) for label, role in [*readings, *background])
     assert sorted((r.key, r.role) for r in session.readings) == expected
     assert sum(r.role == "main" for r in session.readings) <= 1
 
@@ -194,7 +228,83 @@ def test_placeholders_are_exactly_the_unknown_references(db: Database) -> None:
     for label in PLACEHOLDERS:
         e = entry(db, label)
         assert e.get("dlg-placeholder").startswith("identity unknown")
-        assert not any(e.has(f) for f in ("author", "doi", "eprint", "url"))
+        # Nothing a placeholder could not know: no authors, identifiers, year or free copy.
+        fields = ("author", "doi", "eprint", "url", "year", "oaurl", "oanote")
+        assert not any(e.has(f) for f in fields), label
+
+
+def test_ref_xi_names_both_autoloss_candidates(db: Database) -> None:
+    e = entry(db, "Ref xi")
+    assert "AutoLoss" in e.get("title")
+    note = e.get("dlg-note")
+    assert "Learning Discrete Schedules for Alternate Optimization" in note
+    assert "Zhao et al. (KDD 2021)" in note and "neither" in note
+
+
+def test_identified_and_renamed_entries_keep_their_old_keys(db: Database) -> None:
+    for old, label in ALIASES.items():
+        e = entry(db, label)
+        assert e.key != old and old in e.aliases, label
+        assert db.find(old) is e
+    ref5 = entry(db, "Ref 5")
+    assert (ref5.key, ref5.entry_type, ref5.get("volume"), ref5.get("number")) == (
+        "vujovic2021classification",
+        "article",
+        "12",
+        "6",
+    )
+    assert "IJACSA" in ref5.get("journal")
+    assert ref5.get("oaurl").startswith("https://thesai.org/")
+    assert ref5.get("oaversion") == "published"
+    assert [n.given for n in parse_names(entry(db, "Ref vii").get("author"))] == [
+        "Fred",
+        "Ines",
+        "Adva",
+        "Albert",
+        "Beliz",
+        "Chris",
+    ]
+    assert entry(db, "Ref vii").get("title").startswith("Into the Wild:")
+
+
+def test_corrected_fields(db: Database) -> None:
+    assert entry(db, "Ref 14").get("pages") == "5998--6008"
+    assert entry(db, "Ref 14").get("url").startswith("https://proceedings.neurips.cc/")
+    assert entry(db, "Ref 12").get("pages") == "2227--2237"
+    assert entry(db, "Ref 12").get("booktitle").endswith("Volume 1 (Long Papers)")
+    assert entry(db, "Ref 15").get("pages") == "4171--4186"
+    assert entry(db, "Ref 15").get("booktitle").endswith("Volume 1 (Long and Short Papers)")
+    assert entry(db, "Ref 4").get("number") == "3"
+    assert "earlier version" in entry(db, "Ref 4").get("dlg-note")
+    assert entry(db, "Ref 6").get("volume") == "4109"
+    assert entry(db, "Ref 7").get("articleno") == "115"
+    assert parse_names(entry(db, "Ref iii").get("author"))[0].given == "George"
+    assert parse_names(entry(db, "Ref 16").get("author"))[1].given == "Jeffrey"
+
+
+# The published version where it is free: ACL Anthology, OpenReview, NeurIPS proceedings.
+FREE_PUBLISHED = {
+    "Ref 12": "https://aclanthology.org/N18-1202.pdf",
+    "Ref 15": "https://aclanthology.org/N19-1423.pdf",
+    "Ref xiii": "https://aclanthology.org/D14-1162.pdf",
+    "Ref 9": "https://openreview.net/forum?id=ryQu7f-RZ",
+    "Ref 14": "https://proceedings.neurips.cc/paper_files/paper/2017/file/"
+    "3f5ee243547dee91fbd053c1c4a845aa-Paper.pdf",
+}
+
+
+def test_free_copies_are_published_versions(db: Database) -> None:
+    for label, url in FREE_PUBLISHED.items():
+        e = entry(db, label)
+        assert (e.get("oaurl"), e.get("oaversion")) == (url, "published"), label
+        assert not e.has("oanote"), label
+
+
+def test_links_use_current_https_addresses() -> None:
+    text = (BIB / "references.bib").read_text(encoding="utf-8")
+    assert "http://" not in text
+    assert "ai.googleblog.com" not in text
+    assert "https://research.google/blog/" in text
 
 
 def test_goodfellow_chapters_cross_reference_the_book(db: Database) -> None:
@@ -204,7 +314,8 @@ def test_goodfellow_chapters_cross_reference_the_book(db: Database) -> None:
     assert book.legacy_labels == [] and book.topics == ["uat"]
     for label, chapter in (("Ref i", "5"), ("Ref ii", "6")):
         e = entry(db, label)
-        assert e.entry_type == "inbook"
+        # @incollection: classic styles print an @inbook's title as the book's.
+        assert e.entry_type == "incollection"
         assert (e.get("chapter"), e.get("booktitle"), e.get("crossref")) == (
             chapter,
             "Deep Learning",
@@ -245,8 +356,7 @@ def test_arxiv_fields_parse(db: Database) -> None:
 def test_every_real_reference_has_a_live_link(db: Database) -> None:
     for e in db.entries:
         if not e.is_placeholder:
-            # Ref 6 has only its ISBN: FACTS.md gives no DOI or link for it.
-            assert any(e.has(f) for f in ("doi", "eprint", "url", "isbn")), e.key
+            assert any(e.has(f) for f in ("doi", "eprint", "url")), e.key
         if e.has("url"):
             assert e.get("url").startswith(("http://", "https://")), e.key
 
@@ -291,10 +401,13 @@ def test_keys_follow_the_house_rule(db: Database) -> None:
     taken: list[str] = []
     for e in order:
         assert is_valid_key(e.key), e.key
-        assert e.key == unique_key(base_key(e), taken), e.key
+        if e.is_placeholder:
+            assert e.key == PLACEHOLDERS[e.legacy_labels[0]]
+        else:
+            assert e.key == unique_key(base_key(e), taken), e.key
         taken.append(e.key)
     assert entry(db, "Ref 1").key == "tikk2003survey"
-    assert entry(db, "Ref 5").key == "unknown2021ref5"
+    assert entry(db, "Ref 5").key == "vujovic2021classification"
 
 
 def test_file_is_written_in_the_house_style() -> None:

@@ -254,7 +254,8 @@ def apply_all(
     for entry in entries:
         found = evidence[entry.key]
         change = enrich.plan(entry, found, overwrite)
-        if free_copy is not None:
+        # A placeholder is no work yet: there is nothing to have a copy of, nor to note.
+        if free_copy is not None and not entry.is_placeholder:
             free_copy_of(entry, change, free_copy, overwrite, summary)
         if on_done is not None:
             on_done()

@@ -25,6 +25,12 @@ from dlg_bib.render.environment import project_root
     help="PDF to write (default: dist/handout-<date>.pdf, or dist/handout-term.pdf).",
 )
 @click.option("--source", is_flag=True, help="Also write the Typst source and its JSON data.")
+@click.option(
+    "--paper",
+    type=click.Choice(handout.PAPERS),
+    default=None,
+    help="Paper size (default: `paper` in group.toml, else a4).",
+)
 @today_option
 @templates_option
 @pass_app
@@ -34,6 +40,7 @@ def command(
     term: bool,
     output: Path | None,
     source: bool,
+    paper: str | None,
     today: dt.datetime | None,
     templates: Path | None,
 ) -> None:
@@ -41,8 +48,10 @@ def command(
     if session and term:
         raise click.UsageError("give --session DATE or --term, not both")
     result = handout.build_handout(
-        linted_db(app), app.bib, today_of(today), session, term, templates
+        linted_db(app), app.bib, today_of(today), session, term, templates, paper
     )
+    for warning in result.warnings:
+        click.echo(f"warning: {warning}", err=True)
     path = output or project_root(app.bib) / "dist" / f"handout-{result.name}.pdf"
     written = handout.write(result, path, with_source=source)
     for item in written:

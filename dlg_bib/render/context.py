@@ -22,7 +22,17 @@ from urllib.parse import quote
 
 from dlg_bib import ids, values
 from dlg_bib.gcpause import collector_paused
-from dlg_bib.model import F_LEGACY, F_NOTE, F_TOPICS, Database, Entry, Group, Session, split_list
+from dlg_bib.model import (
+    F_LEGACY,
+    F_NOTE,
+    F_TOPICS,
+    ROLES,
+    Database,
+    Entry,
+    Group,
+    Session,
+    split_list,
+)
 from dlg_bib.names import Name, parse_name, split_names
 from dlg_bib.render.escape import safe_url
 from dlg_bib.render.latex import fast_latex_to_text
@@ -115,8 +125,10 @@ class Reference:
     note: str
     topics: list[str]
     placeholder: bool
-    citation: str  # "Vaswani et al. (2017)"
+    citation: str  # "Vaswani et al. (2017)"; "Goodfellow et al. (2016), ch. 5"
     segments: list[Segment] = field(default_factory=list)
+    # The first link a member should follow: one that opens without a subscription.
+    open_link: Link | None = None
     # The entry's field text, already resolved: the JSON index reads more fields from it.
     fields: Fields | None = field(default=None, repr=False, compare=False)
 
@@ -236,7 +248,8 @@ def display_name(name: Name) -> str:
         return decode(name.literal)
     parts = [decode(p) for p in (name.given, name.particle, name.family) if p]
     text = " ".join(p for p in parts if p)
-    return f"{text}, {decode(name.suffix)}" if name.suffix else text
+    # "Hal Daumé III": a Jr/III part follows the family name, it is not a given name.
+    return f"{text} {decode(name.suffix)}" if name.suffix else text
 
 
 def _family(name: Name) -> str:
@@ -264,10 +277,7 @@ def _citation(people: list[Person], year: str, fallback: Callable[[], str]) -> s
 
 
 def _label_of(entry: Entry, fields: Fields) -> str:
-    """What a citation shows for a work without authors: a placeholder's legacy label, the
-    title, else the key."""
-    if entry.is_placeholder and entry.legacy_labels:
-        return entry.legacy_labels[0]
+    """What a citation shows for a work without authors: the title, else the key."""
     title = fields.text("title")
     if len(title) > 60:
         title = title[:57].rstrip() + "…"
@@ -324,6 +334,20 @@ def _free_copy_link(fields: Fields) -> list[Link]:
 def free_copy_note(fields: Fields) -> str:
     """`oanote` ("no legal free copy known") when the entry has no free copy."""
     return "" if fields.get("oaurl").strip() else fields.text("oanote")
+
+
+# How the link a member opens first is labelled, by the free copy's host.
+_OPEN_LABELS = {"arxiv": "arXiv", "web": "link"}
+
+
+def open_link(fields: Fields, links: list[Link]) -> Link | None:
+    """The link to show first: the legal free copy (`oaurl`) when there is one, because a
+    DOI usually leads to a paywall off campus; else the first link (DOI, arXiv, page)."""
+    url = safe_url(fields.get("oaurl"))
+    if url:
+        label = _OPEN_LABELS.get(fields.text("oahost"), "free copy")
+        return Link("free", label, url)
+    return links[0] if links else None
 
 
 def _arxiv_link(fields: Fields) -> list[Link]:
@@ -390,8 +414,27 @@ _SEPARATOR = Segment(" · ")
 _IN = Segment("In: ")
 
 
+def _edition(fields: Fields) -> str:
+    edition = fields.text("edition")
+    if not edition:
+        return ""
+    if edition.isdigit():
+        n = int(edition)
+        suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
+        edition = f"{n}{suffix}"
+    return edition[0].upper() + edition[1:] + " edition"
+
+
+def _series(ref: Reference, fields: Fields) -> str:
+    """ "Lecture Notes in Computer Science, vol. 4109": a series takes the volume number."""
+    series = fields.text("series")
+    if not series:
+        return ""
+    return f"{series}, vol. {ref.volume}" if ref.volume else series
+
+
 def reference_segments(ref: Reference, fields: Fields) -> list[Segment]:
-    """The full reference: authors, year, title, container, numbers, publisher, links."""
+    """The full reference: authors, year, title, container, numbers, publisher, note, links."""
     out: list[Segment] = []
     add = out.append
     authors, editors = ref.authors, ref.editors
@@ -409,16 +452,27 @@ def reference_segments(ref: Reference, fields: Fields) -> list[Segment]:
     add(Segment(year) if year and not people else _DOT)
     if ref.container:
         if ref.entry_type in _IN_TYPES:
-            add(Segment(f"In: {join_names(editors)} (ed.), ") if authors and editors else _IN)
+            if authors and editors:
+                role = "(ed.)" if len(editors) == 1 else "(eds.)"
+                add(Segment(f"In: {join_names(editors)} {role}, "))
+            else:
+                add(_IN)
         add(Segment(ref.container, "container"))
         numbers = _numbers(ref, fields)
         add(Segment(f", {numbers}. ") if numbers else _DOT)
     elif numbers := _numbers(ref, fields):
         add(Segment(numbers[0].upper() + numbers[1:] + ". "))
+    for extra in (_edition(fields), _series(ref, fields)):
+        if extra:
+            add(Segment(extra + ". "))
     place = fields.text("address")
     publisher = ", ".join(p for p in (ref.publisher, place) if p) if place else ref.publisher
     if publisher:
         add(Segment(publisher + ". "))
+    if ref.note:
+        add(Segment(f"Note: {ref.note}" + ("" if ref.note.endswith((".", "?", "!")) else ".")))
+        if ref.links:
+            add(Segment(" "))
     for i, link in enumerate(ref.links):
         if i:
             add(_SEPARATOR)
@@ -430,24 +484,41 @@ def reference_segments(ref: Reference, fields: Fields) -> list[Segment]:
             add(_SEPARATOR)
         add(Segment(note, "note"))
     for label in ref.legacy:
-        if ref.links or label != ref.legacy[0]:
-            add(_SEPARATOR)
+        # Always a separator: the label never runs into a link, a note or another label.
+        add(Segment("· ") if out[-1].text.endswith(" ") else _SEPARATOR)
         add(Segment(f"[{label}]", "label"))
     return out
 
 
 def _numbers(ref: Reference, fields: Fields) -> str:
     parts = []
-    if ref.volume:
-        parts.append(f"vol. {ref.volume}" + (f"({ref.number})" if ref.number else ""))
+    # In a series the volume is the series' (see _series), not the proceedings'.
+    volume = "" if fields.get("series") else ref.volume
+    if volume:
+        parts.append(f"vol. {volume}" + (f"({ref.number})" if ref.number else ""))
     elif ref.number:
         parts.append(f"no. {ref.number}")
     chapter = fields.text("chapter")
     if chapter:
         parts.append(f"chapter {chapter}")
-    if ref.pages:
+    article = fields.text("articleno") or fields.text("eid")
+    if article:
+        # ACM numbers articles; "pp. 1–35" would only repeat the article's own page count.
+        parts.append(f"article {article}")
+    elif ref.pages:
         parts.append(f"pp. {ref.pages}" if "–" in ref.pages else f"p. {ref.pages}")
     return ", ".join(parts)
+
+
+def citation_of(entry: Entry, fields: Fields, people: list[Person], year: str) -> str:
+    """ "Vaswani et al. (2017)"; a chapter adds its number ("Goodfellow et al. (2016), ch. 5")
+    so two chapters of one book are told apart; a placeholder is no author or year."""
+    if entry.is_placeholder:
+        labels = entry.legacy_labels
+        return f"unidentified (legacy {labels[0]})" if labels else "unidentified"
+    citation = _citation(people, year, lambda: _label_of(entry, fields))
+    chapter = fields.text("chapter")
+    return f"{citation}, ch. {chapter}" if chapter else citation
 
 
 def build_reference(entry: Entry, db: Database, anchor: str) -> Reference:
@@ -477,10 +548,11 @@ def build_reference(entry: Entry, db: Database, anchor: str) -> Reference:
         note=text(F_NOTE),
         topics=_list(fields, F_TOPICS),
         placeholder=entry.is_placeholder,
-        citation=_citation(authors or editors, year, lambda: _label_of(entry, fields)),
+        citation=citation_of(entry, fields, authors or editors, year),
         fields=fields,
     )
     ref.segments = reference_segments(ref, fields)
+    ref.open_link = open_link(fields, ref.links)
     return ref
 
 
@@ -513,8 +585,8 @@ def anchor_of(key: str, taken: set[str]) -> str:
 
 
 def _fold(text: str) -> str:
-    # Decomposed and case-folded: `Pękalska` sorts with `Pekalska`, cheaply.
-    return (text if text.isascii() else unicodedata.normalize("NFKD", text)).casefold()
+    # Diacritics dropped and case-folded: `Pękalska` sorts as `pekalska`, before `peters`.
+    return (text if text.isascii() else ascii_fold(text)).casefold()
 
 
 def _sort_key(ref: Reference) -> tuple[str, str, str, str]:
@@ -523,6 +595,21 @@ def _sort_key(ref: Reference) -> tuple[str, str, str, str]:
 
 
 # ---- sessions --------------------------------------------------------------------------------
+
+
+# How each role reads in front of a reading: a reading is never shown as main when it is not.
+ROLE_LABELS = {
+    "main": "Main",
+    "reading": "Also",
+    "prerequisite": "Background",
+    "supplementary": "Supplementary",
+}
+
+
+class RoleReading(NamedTuple):
+    role: str  # main, reading, prerequisite, supplementary
+    label: str  # Main, Also, Background, Supplementary
+    ref: Reference
 
 
 @dataclass
@@ -538,6 +625,11 @@ class SessionView:
     readings: list[Reference]
     prerequisites: list[Reference]
     status: str  # "past", "next" or "upcoming"
+    supplementary: list[Reference] = field(default_factory=list)
+    curator: str = ""
+    heading: str = ""  # the title of the session's own section in the README
+    # The meta-topic when the title does not already say it ("" otherwise).
+    distinct_topic: str = ""
 
     @property
     def is_next(self) -> bool:
@@ -545,7 +637,23 @@ class SessionView:
 
     @property
     def all_readings(self) -> list[Reference]:
-        return [*self.main, *self.readings, *self.prerequisites]
+        return [*self.main, *self.readings, *self.prerequisites, *self.supplementary]
+
+    @property
+    def labelled(self) -> list[RoleReading]:
+        """Every reading with its role's label, main first."""
+        by_role = {
+            "main": self.main,
+            "reading": self.readings,
+            "prerequisite": self.prerequisites,
+            "supplementary": self.supplementary,
+        }
+        return [RoleReading(r, ROLE_LABELS[r], ref) for r in ROLES for ref in by_role[r]]
+
+    @property
+    def headline(self) -> list[RoleReading]:
+        """What the schedule table shows: the main reading(s), else the session's readings."""
+        return [x for x in self.labelled if x.role == ("main" if self.main else "reading")]
 
 
 def date_label(date: dt.date) -> str:
@@ -583,8 +691,17 @@ def _session_view(
         main=with_role("main"),
         readings=with_role("reading"),
         prerequisites=with_role("prerequisite"),
+        supplementary=with_role("supplementary"),
         status=status,
+        curator=session.curator,
+        heading=f"{short_date(session.date)}: {session.title}",
+        distinct_topic=_distinct_topic(session.title, topic.title if topic else session.topic),
     )
+
+
+def _distinct_topic(title: str, topic: str) -> str:
+    """The meta-topic, unless the session's title already contains it."""
+    return "" if topic.casefold() in title.casefold() else topic
 
 
 # ---- the whole context -----------------------------------------------------------------------
@@ -608,6 +725,8 @@ class Context:
     references: list[Reference]  # sorted by first author, year, title
     next_session: SessionView | None
     today: str
+    term_over: bool = False  # every session is past: the page speaks in the past tense
+    term_start: str = ""  # "September 3, 2021"
 
     def reference(self, key: str) -> Reference | None:
         return next((r for r in self.references if r.key == key), None)
@@ -641,4 +760,14 @@ def build_context(db: Database, today: dt.date, keys: set[str] | None = None) ->
         references=sorted(refs.values(), key=_sort_key),
         next_session=next((s for s in sessions if s.is_next), None),
         today=today.isoformat(),
+        term_over=bool(sessions) and upcoming is None,
+        term_start=_long_date(db.group.term_start),
     )
+
+
+def _long_date(iso: str) -> str:
+    try:
+        date = dt.date.fromisoformat(iso.strip())
+    except ValueError:
+        return iso.strip()
+    return f"{MONTHS[date.month - 1]} {date.day}, {date.year}"

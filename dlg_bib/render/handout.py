@@ -10,12 +10,17 @@ value with `{{ … }}` gets it as an escaped Typst string.
 from __future__ import annotations
 
 import datetime as dt
+import io
 import json
 import os
 import re
-from dataclasses import dataclass
+import unicodedata
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote
 
 import jinja2
 
@@ -23,6 +28,7 @@ from dlg_bib.errors import TemplateError, UnknownNameError
 from dlg_bib.model import Database, Session
 from dlg_bib.render import environment
 from dlg_bib.render.context import (
+    ROLE_LABELS,
     Context,
     Reference,
     SessionView,
@@ -33,6 +39,8 @@ from dlg_bib.render.escape import safe_url
 from dlg_bib.render.output import write_file
 
 TEMPLATE = "handout.typ.j2"
+PAPERS = ("a4", "us-letter")
+DEFAULT_PAPER = "a4"
 _TYPST_ESCAPES = {"\\": "\\\\", '"': '\\"', "\n": "\\n", "\r": "\\r", "\t": "\\t"}
 _DIAGNOSTIC_PLACE = re.compile(r"┌─ (?:\S+?):(\d+):(\d+)")
 
@@ -60,17 +68,62 @@ def typst_environment(dirs: list[Path]) -> jinja2.Environment:
 # ---- data -------------------------------------------------------------------------------------
 
 
+def short_url(url: str) -> str:
+    """The URL as printed beside its QR code, to be typed: without `https://`, `www.` or a
+    final `/`, percent-escapes decoded (`10.1016/S0888-613X(03)00021-5`)."""
+    text = re.sub(r"^https?://(?:www\.)?", "", unquote(url))
+    return text[:-1] if text.endswith("/") and text.count("/") > 1 else text
+
+
+@lru_cache(maxsize=1024)
+def qr_png(url: str) -> bytes:
+    """A QR code of the URL: one pixel per module, which the template scales up without
+    smoothing. PNG rather than SVG: Typst draws an SVG into the page's own content, while a
+    PNG stays one image per code that a reader (and a test) can find. segno: pure Python,
+    the same bytes every time."""
+    import segno  # imported here: only the handout needs it
+
+    buffer = io.BytesIO()
+    segno.make(url, error="m", micro=False).save(buffer, kind="png", border=2, scale=1)
+    return buffer.getvalue()
+
+
+def qr_codes(data: dict[str, Any]) -> dict[str, list[int]]:
+    """The QR code of every link the data prints, by URL, as Typst's `bytes()` reads it."""
+    urls = sorted({text for text, key in _keyed(data) if key == "open_url" and text})
+    return {url: list(qr_png(url)) for url in urls}
+
+
+def _keyed(value: Any, key: str = "") -> Iterator[tuple[str, str]]:
+    if isinstance(value, str):
+        yield value, key
+    elif isinstance(value, list):
+        for item in value:
+            yield from _keyed(item, key)
+    elif isinstance(value, dict):
+        for name, item in value.items():
+            yield from _keyed(item, name)
+
+
 def reference_data(ref: Reference) -> dict[str, Any]:
+    link = ref.open_link
+    url = link.url if link is not None else ""
     return {
         "key": ref.key,
         "citation": ref.citation,
+        # A work without authors is cited by its title: printing both would repeat it.
+        "show_title": bool(ref.authors or ref.editors) and bool(ref.title),
         "title": ref.title,
         "authors": ref.authors,
         "text": ref.text,
         "segments": [{"text": s.text, "style": s.style, "url": s.url} for s in ref.segments],
         "links": [{"kind": k.kind, "label": k.label, "url": k.url} for k in ref.links],
         "url": ref.paper_url,
+        # The link to open first (the free copy when there is one), printed and as a QR code.
+        "open_url": url,
+        "short_url": short_url(url) if url else "",
         "abstract": ref.abstract,
+        "note": ref.note,
         "legacy": ref.legacy,
         "placeholder": ref.placeholder,
     }
@@ -82,10 +135,13 @@ def session_data(session: SessionView) -> dict[str, Any]:
         "date_label": session.date_label,
         "title": session.title,
         "topic": session.topic_title,
+        "distinct_topic": session.distinct_topic,  # "" when the title already says it
+        "curator": session.curator,
         "notes": session.notes,
         "main": [reference_data(r) for r in session.main],
         "readings": [reference_data(r) for r in session.readings],
         "prerequisites": [reference_data(r) for r in session.prerequisites],
+        "supplementary": [reference_data(r) for r in session.supplementary],
     }
 
 
@@ -107,6 +163,8 @@ def handout_data(ctx: Context, sessions: list[SessionView], term: bool) -> dict[
             "repository": safe_url(g.repository),
         },
         "topics": [{"id": t.id, "title": t.title} for t in ctx.topics],
+        # How each role is printed in front of a reading: Main, Also, Background, Supplementary.
+        "labels": ROLE_LABELS,
         "sessions": [session_data(s) for s in sessions],
         "references": [reference_data(r) for r in ctx.references] if term else [],
     }
@@ -121,9 +179,83 @@ class HandoutSource:
     data: str  # JSON passed as sys.inputs.data
     root: Path  # Typst's root: the folder of the template (for images a template includes)
     template: str  # the template file, for error messages
+    qr: str = "{}"  # JSON passed as sys.inputs.qr: each printed URL's QR code (PNG bytes)
 
 
-def render_source(data: dict[str, Any], dirs: list[Path], paper: str = "a4") -> HandoutSource:
+# ---- glyphs no font has ------------------------------------------------------------------------
+
+# A character no font has (plane 16 private use): how a missing glyph (the "tofu" box) looks.
+_NO_GLYPH = "\U0010fffd"
+_PROBE = """#set page(width: auto, height: auto, margin: 0pt)
+#set text(font: "Libertinus Serif")
+#for (i, c) in json(bytes(sys.inputs.chars)).enumerate() { if i > 0 { pagebreak() }; box(c) }
+"""
+_SVG_IDS = re.compile(rb'(?:id|href)="[^"]*"')
+
+
+def missing_glyphs(chars: set[str]) -> set[str]:
+    """The characters that would print as an empty box: Typst says nothing about them, so
+    each is typeset alone (as SVG) and compared with a character that no font has."""
+    import typst
+
+    probe = sorted(chars)
+    compile_typst: Any = typst.compile
+    pages = compile_typst(
+        _PROBE.encode("utf-8"),
+        format="svg",
+        sys_inputs={"chars": json.dumps([_NO_GLYPH, *probe])},
+        ignore_system_fonts=True,
+        font_paths=[],
+    )
+    tofu = _SVG_IDS.sub(b"", pages[0])
+    return {c for c, page in zip(probe, pages[1:], strict=True) if _SVG_IDS.sub(b"", page) == tofu}
+
+
+def _strings(value: Any, where: str) -> Iterator[tuple[str, str]]:
+    """Every printed string of the data with the place it comes from."""
+    if isinstance(value, str):
+        yield value, where
+    elif isinstance(value, list):
+        for item in value:
+            yield from _strings(item, where)
+    elif isinstance(value, dict):
+        inner = f"the {value['date']} session" if "date_label" in value else where
+        for item in value.values():
+            yield from _strings(item, inner)
+
+
+def _without(value: Any, missing: set[str]) -> Any:
+    if isinstance(value, str):
+        return "".join(c for c in value if c not in missing)
+    if isinstance(value, list):
+        return [_without(item, missing) for item in value]
+    if isinstance(value, dict):
+        return {k: _without(v, missing) for k, v in value.items()}
+    return value
+
+
+def drop_missing_glyphs(data: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
+    """The data without characters no font has, and a warning per character and place."""
+    places: dict[str, list[str]] = {}
+    for text, where in _strings(data, "the handout"):
+        for c in text:
+            if not c.isascii() and not c.isspace():
+                found = places.setdefault(c, [])
+                if where not in found:
+                    found.append(where)
+    missing = missing_glyphs(set(places)) if places else set()
+    warnings = [
+        f"dropped {c} (U+{ord(c):04X} {unicodedata.name(c, 'unnamed')}) from {where}: "
+        "no font of the handout has it"
+        for c in sorted(missing)
+        for where in places[c]
+    ]
+    return (_without(data, missing) if missing else data), warnings
+
+
+def render_source(
+    data: dict[str, Any], dirs: list[Path], paper: str = DEFAULT_PAPER
+) -> HandoutSource:
     env = typst_environment(dirs)
     source = environment.render(env, TEMPLATE, mode=data["mode"], paper=paper)
     filename = env.get_template(TEMPLATE).filename or TEMPLATE
@@ -132,6 +264,7 @@ def render_source(data: dict[str, Any], dirs: list[Path], paper: str = "a4") -> 
         data=json.dumps(data, ensure_ascii=False, sort_keys=True, indent=1),
         root=Path(filename).parent,
         template=filename,
+        qr=json.dumps(qr_codes(data), sort_keys=True, separators=(",", ":")),
     )
 
 
@@ -150,16 +283,17 @@ def timestamp_for(sessions: list[SessionView]) -> int:
     return int(dt.datetime(day.year, day.month, day.day, 12, tzinfo=dt.UTC).timestamp())
 
 
-def compile_pdf(handout: HandoutSource, timestamp: int) -> bytes:
+def compile_pdf(handout: HandoutSource, timestamp: int) -> tuple[bytes, list[str]]:
+    """The PDF and Typst's warnings (each as `message (hints)`)."""
     import typst  # imported here: keeps `dlg-bib --help` and the README path fast
 
     # The stub's `Input` type variable would force `root` to be bytes like the source.
-    compile_typst: Any = typst.compile
+    compile_typst: Any = typst.compile_with_warnings
     try:
-        pdf = compile_typst(
+        pdf, warnings = compile_typst(
             handout.source.encode("utf-8"),
             root=str(handout.root),
-            sys_inputs={"data": handout.data},
+            sys_inputs={"data": handout.data, "qr": handout.qr},
             timestamp=timestamp,
             ignore_system_fonts=True,
             font_paths=[],
@@ -168,7 +302,13 @@ def compile_pdf(handout: HandoutSource, timestamp: int) -> bytes:
         raise typst_error(exc, handout.template) from exc
     if not isinstance(pdf, bytes):  # pragma: no cover - PDF output is always one document
         raise TemplateError("typst returned no PDF", where=handout.template)
-    return pdf
+    return pdf, [_warning_text(w) for w in warnings]
+
+
+def _warning_text(warning: Any) -> str:
+    message = str(getattr(warning, "message", "") or warning)
+    hints = [str(h) for h in getattr(warning, "hints", []) or [] if h]
+    return f"typst: {message}" + (f" ({'; '.join(hints)})" if hints else "")
 
 
 def typst_error(exc: Exception, template: str) -> TemplateError:
@@ -190,6 +330,7 @@ class Handout:
     name: str  # the session date, or "term"
     source: HandoutSource
     pdf: bytes
+    warnings: list[str] = field(default_factory=list)  # dropped glyphs, Typst's warnings
 
 
 def choose_sessions(
@@ -219,15 +360,20 @@ def build_handout(
     session: str | None = None,
     term: bool = False,
     templates: Path | None = None,
+    paper: str | None = None,
 ) -> Handout:
+    """The handout; `paper` (a4, us-letter) defaults to group.toml's `paper`, else A4."""
+    paper = paper or db.group.paper or DEFAULT_PAPER
+    if paper not in PAPERS:
+        raise UnknownNameError(f"no paper size {paper!r}", hint=f"sizes: {', '.join(PAPERS)}")
     name, chosen = choose_sessions(db, today, session, term)
     keys = None if term else {r.key for s in chosen for r in s.readings}
     ctx = build_context(db, today, keys)
     views = [v for v in ctx.sessions if v.date in {s.id for s in chosen}]
-    source = render_source(
-        handout_data(ctx, views, term), environment.template_dirs(bib, templates)
-    )
-    return Handout(name, source, compile_pdf(source, timestamp_for(views)))
+    data, warnings = drop_missing_glyphs(handout_data(ctx, views, term))
+    source = render_source(data, environment.template_dirs(bib, templates), paper)
+    pdf, typst_warnings = compile_pdf(source, timestamp_for(views))
+    return Handout(name, source, pdf, [*warnings, *typst_warnings])
 
 
 def write(result: Handout, path: Path, *, with_source: bool = False) -> list[Path]:

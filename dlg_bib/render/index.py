@@ -294,15 +294,7 @@ def index_document(ctx: Context, db: Database) -> dict[str, Any]:
                 "title": s.title,
                 "topic": s.topic,
                 "notes": s.notes,
-                "readings": [
-                    {"key": r.key, "role": role}
-                    for role, refs in (
-                        ("main", s.main),
-                        ("reading", s.readings),
-                        ("prerequisite", s.prerequisites),
-                    )
-                    for r in refs
-                ],
+                "readings": [{"key": x.ref.key, "role": x.role} for x in s.labelled],
             }
             for s in ctx.sessions
         ],

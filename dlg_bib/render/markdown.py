@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import difflib
 import re
+import unicodedata
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -20,7 +21,7 @@ from dlg_bib.errors import DlgBibError
 from dlg_bib.gcpause import collector_paused
 from dlg_bib.model import Database
 from dlg_bib.render import environment
-from dlg_bib.render.context import Context, Reference, Segment, build_context
+from dlg_bib.render.context import Context, Reference, RoleReading, Segment, build_context
 from dlg_bib.render.escape import gfm_cell, gfm_text, md_link, md_url
 from dlg_bib.render.output import write_file
 
@@ -85,12 +86,33 @@ def reference_markdown(ref: Reference) -> str:
 
 
 def cite_markdown(ref: Reference) -> str:
-    """A short citation linking to the full reference, then to the paper when there is one."""
+    """A short citation linking to the full reference, then to the paper when there is one:
+    its free copy first (it opens off campus), else its DOI or page."""
     text = f"[{gfm_cell(ref.citation)}](#{ref.anchor})"
-    if ref.links:
-        link = ref.links[0]
-        text += " · " + md_link(LINK_LABELS.get(link.kind, link.kind), link.url)
+    link = ref.open_link
+    if link is not None:
+        label = link.label if link.kind == "free" else LINK_LABELS.get(link.kind, link.kind)
+        text += " · " + md_link(label, link.url)
     return text
+
+
+def role_cite_markdown(item: RoleReading, note: bool = False) -> str:
+    """`**Main:** citation · link`: each reading says its own role; with `note`, the
+    reference's `dlg-note` follows."""
+    text = f"**{gfm_cell(item.label)}:** {cite_markdown(item.ref)}"
+    return f"{text} — {gfm_cell(item.ref.note)}" if note and item.ref.note else text
+
+
+def heading_anchor(text: str) -> str:
+    """The anchor GitHub gives a heading: lower case; letters, marks, digits, `-` and `_`
+    kept, each space a `-`, everything else dropped (github-slugger's rule)."""
+    kept = []
+    for c in text.lower():
+        if c == " ":
+            kept.append("-")
+        elif c in "-_" or unicodedata.category(c)[0] in "LMN":
+            kept.append(c)
+    return "".join(kept)
 
 
 def anchor_html(ref: Reference) -> str:
@@ -106,6 +128,8 @@ FILTERS: dict[str, Any] = {
     "link": environment.markup(md_link),
     "reference": environment.markup(reference_markdown),
     "cite": environment.markup(cite_markdown),
+    "role_cite": environment.markup(role_cite_markdown),
+    "heading_anchor": environment.markup(heading_anchor),
     "anchor": environment.markup(anchor_html),
 }
 
