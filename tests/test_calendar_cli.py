@@ -10,9 +10,10 @@ import icalendar
 
 from dlg_bib.database import open_workspace
 from dlg_bib.render import ical
-from tests.conftest import FIXTURES, REPO, run_cli
+from tests.conftest import FIXTURES, run_cli
 
 MULTI = FIXTURES / "terms" / "multi"
+FLOATING = FIXTURES / "terms" / "floating"  # names no time zone
 
 
 def test_default_output_is_dist_next_to_the_database_folder(tmp_path: Path) -> None:
@@ -61,10 +62,10 @@ def test_a_changed_session_bumps_its_sequence_with_now(tmp_path: Path) -> None:
 
 
 def test_without_a_time_zone_it_notes_floating_times() -> None:
-    result = run_cli("--bib", str(REPO / "bib"), "calendar", "-o", "-")
+    result = run_cli("--bib", str(FLOATING), "calendar", "-o", "-")
     assert result.returncode == 0, result.stderr
     assert "no `timezone`" in result.stderr
-    assert result.stdout.count("BEGIN:VEVENT") == len(open_workspace(REPO / "bib").db.sessions)
+    assert result.stdout.count("BEGIN:VEVENT") == len(open_workspace(FLOATING).db.sessions) == 2
 
 
 def test_unknown_term_exits_1() -> None:

@@ -14,7 +14,7 @@ from dlg_bib.database import open_workspace
 from dlg_bib.errors import ParseError
 from dlg_bib.render import ical
 from dlg_bib.render.context import build_context
-from tests.conftest import FIXTURES, REPO
+from tests.conftest import FIXTURES
 
 MULTI = FIXTURES / "terms" / "multi"
 NOW = dt.datetime(2022, 2, 1, 9, 30, tzinfo=dt.UTC)
@@ -143,7 +143,7 @@ def test_sequence_and_last_modified_change_only_for_a_changed_session(tmp_path: 
 
 
 def test_without_a_time_zone_times_are_floating() -> None:
-    db = open_workspace(REPO / "bib").db
+    db = open_workspace(FIXTURES / "terms" / "floating").db
     assert db.group.timezone == ""
     data = ical.build_calendar(db)
     events = _events(data)
