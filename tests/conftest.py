@@ -55,3 +55,13 @@ def run_cli(
         check=False,
         stdin=subprocess.DEVNULL,
     )
+
+
+def pandoc() -> str:
+    """The one pandoc every test runs: the `cite` extra's (pypandoc-binary, in the `test`
+    extra), so expectations do not drift with whatever pandoc a machine has."""
+    from dlg_bib.export.cite import pandoc_path
+
+    path = pandoc_path()
+    assert path is not None, "pandoc missing: install the test extra (make install)"
+    return path

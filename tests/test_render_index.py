@@ -9,7 +9,6 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
-import pytest
 from click.testing import CliRunner
 from jsonschema import Draft7Validator
 from referencing import Registry, Resource
@@ -18,6 +17,7 @@ from dlg_bib.cli import cli
 from dlg_bib.database import open_database
 from dlg_bib.render import index
 from dlg_bib.render.environment import package_templates
+from tests.conftest import pandoc as pinned_pandoc
 
 FIXTURES = Path(__file__).parent / "fixtures" / "render"
 DB = FIXTURES / "db"
@@ -141,17 +141,8 @@ def test_hostile_strings_are_data() -> None:
     assert len(refs["cybenko1989approximation"]["abstract"]) > 1900
 
 
-def _pandoc_or_skip() -> str:
-    pandoc = shutil.which("pandoc")
-    if pandoc is None:
-        if os.environ.get("CI"):
-            pytest.fail("pandoc is missing in CI (.ci/run installs it)")
-        pytest.skip("pandoc not installed")
-    return pandoc
-
-
 def test_pandoc_citeproc_formats_the_csl_json_without_warnings(tmp_path: Path) -> None:
-    pandoc = _pandoc_or_skip()
+    pandoc = pinned_pandoc()
     refs = tmp_path / "refs.json"
     refs.write_text(index.build_index(open_database(DB), csl_only=True), encoding="utf-8")
     meta = tmp_path / "meta.yaml"

@@ -15,7 +15,7 @@ from dlg_bib.export.select import select
 HELP = f"""Print formatted references for KEY... (keys, aliases or legacy labels).
 
 Styles: {", ".join(STYLES)}, or the path of any .csl file. Formats: text,
-markdown, html (formatted by pandoc's citeproc; pandoc must be installed),
+markdown, html (formatted by pandoc's citeproc: pip install 'dlg-bib[cite]' brings it),
 or bibtex (the entries as `dlg-bib export` writes them, no pandoc needed).
 Numbered styles (ieee, nature, vancouver) number in the order given.
 

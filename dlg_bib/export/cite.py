@@ -11,8 +11,8 @@ Why this one, after trying the options on the shipped database:
   package is 89 MB for three files we need.
 - Typst's built-in CSL (hayagriva) formats only inside a typeset document (PDF/PNG), not as
   text, and reads no CSL-JSON.
-So no new Python dependency: when pandoc is missing, `cite --format bibtex` still works and
-the other formats fail with a hint to install it.
+When no pandoc is found, `cite --format bibtex` still works and the other formats fail
+(exit 1: a missing tool, not a usage error) with a hint to install it.
 
 The styles are unmodified copies of the official CSL styles (Creative Commons BY-SA 3.0,
 citationstyles.org), taken from TeX Live's citation-style-language package; see
@@ -27,7 +27,7 @@ import subprocess
 import tempfile
 from pathlib import Path
 
-from dlg_bib.errors import DlgBibError, UnknownNameError
+from dlg_bib.errors import EXIT_FINDINGS, DlgBibError, UnknownNameError
 from dlg_bib.export.csl import Item
 
 CSL_DIR = Path(__file__).resolve().parent.parent / "data" / "csl"
@@ -44,7 +44,9 @@ PANDOC_TARGETS = {"text": "plain", "markdown": "commonmark-raw_html", "html": "h
 
 
 class ToolMissingError(DlgBibError):
-    """An external program a command needs is not installed."""
+    """An external program a command needs is not installed (the command is fine as typed)."""
+
+    exit_code = EXIT_FINDINGS
 
 
 class FormatterError(DlgBibError):
@@ -64,14 +66,26 @@ def style_path(style: str) -> Path:
     )
 
 
+def pandoc_path() -> str | None:
+    """The pandoc of the `cite` extra (pypandoc-binary's own copy), else a pandoc on PATH."""
+    try:
+        import pypandoc
+    except ImportError:
+        return shutil.which("pandoc")
+    try:
+        return str(pypandoc.get_pandoc_path())
+    except OSError:  # pypandoc without the binary wheel, and no pandoc on PATH
+        return shutil.which("pandoc")
+
+
 def format_references(items: list[Item], style: Path, fmt: str) -> str:
     """The bibliography of `items`, in their order (for numbered styles), as `fmt`."""
-    pandoc = shutil.which("pandoc")
+    pandoc = pandoc_path()
     if pandoc is None:
         raise ToolMissingError(
             "pandoc is not installed; it formats references in CSL styles",
-            hint="install pandoc (apt install pandoc, brew install pandoc, or pandoc.org), "
-            "or use --format bibtex",
+            hint="pip install 'dlg-bib[cite]' (brings pandoc), or install pandoc "
+            "(apt install pandoc, brew install pandoc), or use --format bibtex",
         )
     with tempfile.TemporaryDirectory(prefix="dlg-cite-") as folder:
         work = Path(folder)
