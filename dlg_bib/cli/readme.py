@@ -40,7 +40,7 @@ def command(
     today: dt.datetime | None,
     templates: Path | None,
 ) -> None:
-    """Render the group's README from bib/ through templates/README.md.j2.
+    """Render the group's README from bib/ through the README.md.j2 template.
 
     Only the part between the <!-- dlg-bib:begin --> and <!-- dlg-bib:end --> markers is
     rewritten; text outside them is kept. Without markers the part is appended.
