@@ -32,7 +32,8 @@ class ParseError(DlgBibError):
 
 
 class UnknownNameError(DlgBibError):
-    """An unknown key, session or topic given on the command line."""
+    """An unknown session, topic, term, role, style or paper size given on the command line:
+    a usage error (exit 2). Unknown keys are findings instead (UnknownKeyError, exit 1)."""
 
 
 UNKNOWN_KEY_HINT = "`dlg-bib keys` lists every key, legacy label (like 'Ref 14') and alias"

@@ -68,9 +68,9 @@ def test_without_a_time_zone_it_notes_floating_times() -> None:
     assert result.stdout.count("BEGIN:VEVENT") == len(open_workspace(FLOATING).db.sessions) == 2
 
 
-def test_unknown_term_exits_1() -> None:
+def test_unknown_term_is_a_usage_error() -> None:
     result = run_cli("--bib", str(MULTI), "calendar", "-o", "-", "--term", "1999-fall")
-    assert result.returncode == 1
+    assert result.returncode == 2
     assert "no term '1999-fall'" in result.stderr and "2021-fall" in result.stderr
     assert result.stdout == ""
 

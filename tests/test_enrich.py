@@ -14,7 +14,7 @@ from dlg_bib import enrich, values
 from dlg_bib.cli import cli
 from dlg_bib.database import open_workspace
 from dlg_bib.enrich import Evidence
-from dlg_bib.errors import UnknownNameError
+from dlg_bib.errors import UnknownKeyError
 from dlg_bib.model import Entry
 from dlg_bib.sources.arxiv import parse_feed
 from dlg_bib.sources.crossref import parse_work
@@ -339,7 +339,7 @@ def test_selected_keys_and_unknown_keys(bib: Path, mocked: responses.RequestsMoc
     curated = db.find("sadasivan2012methylphenidate")
     assert curated is not None and curated.get("title").startswith("Methylphenidate Exposure")
     unknown = run(bib, "nosuchkey")
-    assert isinstance(unknown.exception, UnknownNameError)  # main() turns it into exit 2
+    assert isinstance(unknown.exception, UnknownKeyError)  # main() turns it into exit 1
 
 
 def test_offline_and_refresh_exclude_each_other(bib: Path) -> None:

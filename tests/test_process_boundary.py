@@ -234,6 +234,25 @@ def test_tag_unknown_key_exits_1_and_points_to_keys(db: Path) -> None:
     assert _hashes(db) == before
 
 
+def test_enrich_unknown_key_exits_1_and_points_to_keys(db: Path) -> None:
+    before = _hashes(db)
+    result = _dlg(db, "enrich", "--offline", "nosuchkey")
+    _refused(result, 1, "error: unknown key: nosuchkey")
+    assert "`dlg-bib keys`" in result.stderr
+    assert _hashes(db) == before
+
+
+def test_unknown_session_or_term_is_a_usage_error(db: Path) -> None:
+    # Keys are data a member expects to find (a finding, exit 1); a session or term is an
+    # option value that names nothing (a usage error, exit 2), in every command.
+    for args, message in (
+        (("handout", "--session", "2099-01-01"), "no session on 2099-01-01"),
+        (("export", "--session", "2099-01-01"), "unknown session '2099-01-01'"),
+        (("calendar", "-o", "-", "--term", "1999-fall"), "no term '1999-fall'"),
+    ):
+        _refused(_dlg(db, *args), 2, message)
+
+
 def test_tag_unknown_role_is_a_usage_error(db: Path) -> None:
     before = _hashes(db)
     result = _dlg(db, "tag", "Ref 1", "--session", "2021-11-12", "--role", "keynote")

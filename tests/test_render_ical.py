@@ -11,7 +11,7 @@ import icalendar
 import pytest
 
 from dlg_bib.database import open_workspace
-from dlg_bib.errors import ParseError
+from dlg_bib.errors import ParseError, UnknownNameError
 from dlg_bib.render import ical
 from dlg_bib.render.context import build_context
 from tests.conftest import FIXTURES
@@ -76,11 +76,11 @@ def test_a_term_with_its_own_time_and_room_overrides_the_group() -> None:
     assert str(events[0]["LOCATION"]) == room
 
 
-def test_unknown_term_is_an_unknown_name_that_exits_1() -> None:
+def test_unknown_term_is_an_unknown_name_a_usage_error() -> None:
     db = open_workspace(MULTI).db
-    with pytest.raises(ical.UnknownTermError) as caught:
+    with pytest.raises(UnknownNameError) as caught:
         ical.build_calendar(db, term_id="1999-fall")
-    assert caught.value.exit_code == 1
+    assert caught.value.exit_code == 2
     assert "2021-fall" in (caught.value.hint or "")
 
 
@@ -109,7 +109,7 @@ def test_description_lists_each_reading_with_its_role_and_free_link() -> None:
         in text
     )
     assert f"https://doi.org/{cybenko.get('doi')}" in text
-    assert text.index("- Main:") < text.index("- Prerequisite:")
+    assert text.index("- Main:") < text.index("- Background:")
     assert text.endswith(session.notes)
 
 

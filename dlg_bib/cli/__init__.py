@@ -24,8 +24,9 @@ EPILOG = """\b
 Exit codes:
   0  ok
   1  findings (lint errors, dead links, unknown keys) or partial failure
-  2  usage error, unreadable input (file:line says where), a file that
-     cannot be written, or lint errors in a database to render
+  2  usage error (an unknown session, topic or term too), unreadable
+     input (file:line says where), a file that cannot be written, or lint
+     errors in a database to render
   130  interrupted (Ctrl-C)
 
 \b

@@ -40,7 +40,7 @@ def command(
     instead of duplicating them. When the output file exists, an event whose content
     changed since gets SEQUENCE + 1 and LAST-MODIFIED = now; the others keep theirs.
     Without `timezone`, times are floating: each app shows them at that clock time.
-    Exit 1 for an unknown --term ID; 2 when group.toml or the previous file is unreadable.
+    Exit 2 for an unknown --term ID, or when group.toml or the previous file is unreadable.
     """
     db = app.workspace().db
     to_stdout = output is not None and str(output) == "-"

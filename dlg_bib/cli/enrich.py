@@ -16,7 +16,7 @@ from click._termui_impl import ProgressBar
 from dlg_bib import enrich
 from dlg_bib.cli import AppContext, pass_app
 from dlg_bib.cli._common import dry_run_option
-from dlg_bib.errors import EXIT_FINDINGS, UnknownNameError
+from dlg_bib.errors import EXIT_FINDINGS, UNKNOWN_KEY_HINT, UnknownKeyError
 from dlg_bib.model import Entry
 from dlg_bib.sources import setup
 from dlg_bib.sources.freecopy import FreeCopyFinder
@@ -114,7 +114,7 @@ def select_entries(app: AppContext, keys: tuple[str, ...]) -> list[Entry]:
     for key in keys:
         entry = db.find(key)
         if entry is None:
-            raise UnknownNameError(f"no entry {key!r}", hint="see `dlg-bib list` for the keys")
+            raise UnknownKeyError(f"unknown key: {key}", hint=UNKNOWN_KEY_HINT)
         chosen.append(entry)
     return chosen
 

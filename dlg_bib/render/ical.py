@@ -24,19 +24,12 @@ import icalendar
 from dlg_bib import store
 from dlg_bib.errors import ParseError, UnknownNameError
 from dlg_bib.model import Database, Session
-from dlg_bib.render.context import Reference, build_context
+from dlg_bib.render.context import ROLE_LABELS, Reference, build_context
 from dlg_bib.render.escape import safe_url
 
 PRODID = "-//UCM DLG//dlg-bib//EN"
 HASH_PROPERTY = "X-DLG-CONTENT-HASH"
-ROLE_LABELS = {"main": "Main", "reading": "Reading", "prerequisite": "Prerequisite"}
 _NOT_SLUG = re.compile(r"[^a-z0-9.]+")
-
-
-class UnknownTermError(UnknownNameError):
-    """`--term ID` names no term: exit 1, as unknown keys do."""
-
-    exit_code = 1
 
 
 @dataclass(frozen=True)
@@ -158,7 +151,7 @@ def _sessions(db: Database, term_id: str | None) -> list[Session]:
     term = db.term(term_id)
     if term is None:
         known = ", ".join(t.id for t in db.terms) or "none"
-        raise UnknownTermError(
+        raise UnknownNameError(
             f"no term {term_id!r}",
             hint=f"terms: {known} (see `[[terms]]` in group.toml)",
         )
