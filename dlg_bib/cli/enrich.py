@@ -5,6 +5,7 @@ proceedings page, OpenAlex, Unpaywall)."""
 from __future__ import annotations
 
 import sys
+import textwrap
 import unicodedata
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -26,7 +27,7 @@ from dlg_bib.sources.resolver import VENUE_NOT_FOUND, resolve_all
 METADATA = "metadata"
 FREE_COPY = "free-copy"
 STEPS = (METADATA, FREE_COPY)
-GIVEN_UP = "a source given up in this run (reported once)"
+GIVEN_UP = "held up by a source given up above"
 
 
 def clean(text: str, limit: int = 100) -> str:
@@ -313,6 +314,19 @@ def print_summary(summary: Summary, dry_run: bool, requests: dict[str, int]) -> 
             click.echo(f"  {key}: {clean(reason, 200)}")
     if summary.free_copy_unknown:
         click.echo("free copy not decided (a source was unavailable; nothing written):")
+        held_up = []  # by a source given up above: listed once, not one line per entry
         for key, reason in sorted(summary.free_copy_unknown.items()):
-            reason = summary.without_outages(reason, GIVEN_UP)
-            click.echo(f"  {key}: {clean(reason, 200)}")
+            reason = summary.without_outages(reason)
+            if reason:
+                click.echo(f"  {key}: {clean(reason, 200)}")
+            else:
+                held_up.append(key)
+        if held_up:
+            click.echo(
+                textwrap.fill(
+                    f"{len(held_up)} entries, {GIVEN_UP}: {', '.join(held_up)}",
+                    width=100,
+                    initial_indent="  ",
+                    subsequent_indent="    ",
+                )
+            )
