@@ -158,6 +158,9 @@ def test_enrich_with_every_source_unreachable_sends_one_request_per_source(
     assert re.search(r"^  Crossref unreachable: .+; \d+ entries not enriched$", result.stdout, re.M)
     assert result.stdout.count("Crossref unreachable") == 1  # reported once
     assert result.stdout.count("arXiv unreachable") == 1
+    # Entries held up only by a given-up source are named once, together, not a line each.
+    assert result.stdout.count("held up by a source given up above") <= 1
+    assert not re.search(r"^  \w+: held up by", result.stdout, re.M)
     assert "Traceback" not in result.stderr
     assert database_untouched(database)
 
