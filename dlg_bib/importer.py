@@ -64,7 +64,7 @@ def normalize(entry: Entry) -> Entry:
         key=entry.key,
         entry_type=entry.entry_type,
         fields=fields,
-        type_as_written=entry.entry_type,
+        type_as_written=entry.type_as_written or entry.entry_type,
         strings=entry.strings,
     )
     doi = ids.normalize_doi(result.get("doi")) if result.has("doi") else None

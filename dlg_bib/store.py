@@ -36,7 +36,8 @@ except ImportError:  # pragma: no cover - Windows: no advisory lock, the digest 
 # bibtexparser logs aborted blocks as warnings; we report them ourselves, with hints.
 logging.getLogger("bibtexparser").setLevel(logging.ERROR)
 
-_TYPE_AS_WRITTEN = re.compile(r"@\s*([A-Za-z]+)")
+# The type exactly as bibtexparser reads it (`@` then word characters: `@web_page`, `@Book`).
+_TYPE_AS_WRITTEN = re.compile(r"@(\w*)")
 
 
 @dataclass

@@ -114,9 +114,10 @@ def _entry_problems(entry: bpm.Entry, raw_line: int) -> list[SyntaxProblem]:
             SyntaxProblem(
                 raw_line,
                 "invalid-key",
-                f"key {entry.key!r} is not a valid citation key",
-                "keys take letters, digits and `_:.+/-`, no spaces or commas; "
-                "use `dlg-bib` house keys such as vaswani2017attention",
+                f"key {entry.key!r} is rejected by BibTeX and biber "
+                "(whitespace, `,`, braces, quotes, `#`, `%` or `\\` in a key, or no key)",
+                "rename it, e.g. to the house key `dlg-bib import` would give "
+                "(vaswani2017attention), and cite it by the new key",
                 entry.key,
             )
         )

@@ -123,3 +123,16 @@ def test_json_format_and_strict(tmp_path: Path) -> None:
     assert set(finding) == {"file", "line", "key", "severity", "rule", "message", "hint"}
     assert finding["line"] == 1 and finding["rule"] == "placeholder"
     assert run_cli("--bib", str(tmp_path), "lint", "--strict").returncode == 1
+
+
+def test_foreign_keys_and_types_are_not_errors_and_writes_go_through(fixture_copy) -> None:  # type: ignore[no-untyped-def]
+    db = fixture_copy("foreign/db")
+    findings = _lint(db)
+    assert not [f for f in findings if f.severity == ERROR]
+    assert not [f for f in findings if f.rule == "invalid-key"]
+    result = run_cli("--bib", str(db), "tag", "1982A&A...114..278B", "--topic", "uat")
+    assert result.returncode == 0, result.stderr
+    incoming = FIXTURES / "import" / "with_strings.bib"
+    result = run_cli("--bib", str(db), "import", str(incoming))
+    assert result.returncode == 0, result.stderr
+    assert open_workspace(db).db.find("IJCAI01*425") is not None

@@ -164,3 +164,28 @@ def test_non_utf8_file_is_a_clear_error() -> None:
     with pytest.raises(ParseError) as info:
         store.load_file(FIXTURES / "malformed" / "not_utf8.bib")
     assert "not_utf8.bib:2" in str(info.value)
+
+
+def test_tag_keeps_foreign_types_and_keys_as_written(fixture_copy) -> None:  # type: ignore[no-untyped-def]
+    """Mendeley's `@web_page`, `@book_section`, `@Newspaper_Article`; NASA ADS and
+    proceedings keys: tagging rewrites only the tagged entry, and its type as written."""
+    db = fixture_copy("foreign/db")
+    path = db / "foreign.bib"
+    original = store.load_file(path)
+    for block in [b for b in original.blocks if b.entry is not None]:
+        assert block.entry is not None
+        before = path.read_text()
+        current = next(
+            b for b in store.load_file(path).blocks if b.entry and b.entry.key == block.entry.key
+        )
+        written_type = block.raw[: block.raw.index("{")]
+        result = run_cli("--bib", str(db), "tag", block.entry.key, "--topic", "uat")
+        assert result.returncode == 0, result.stdout + result.stderr
+        after = path.read_text()
+        tail = before[current.end :]
+        assert after.startswith(before[: current.start])
+        assert after.endswith(tail)
+        new_block = after[current.start : len(after) - len(tail)]
+        assert new_block.startswith(written_type + "{" + block.entry.key + ",")
+        tagged = store.parse_bib(path, new_block).entries[0]
+        assert tagged.fields == {**block.entry.fields, "dlg-topics": "{uat}"}
