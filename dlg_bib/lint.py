@@ -35,6 +35,8 @@ REQUIRED_FIELDS: dict[str, tuple[str, ...]] = {
     "techreport": ("author", "title", "institution", "year"),
     "unpublished": ("author", "title", "note"),
 }
+# biblatex containers, not references: `@xdata` lends fields, `@set` groups entries.
+DATA_ONLY_TYPES = frozenset({"xdata", "set"})
 _MONTHS = set(values.MONTH_MACROS) | {m.lower() for m in values.MONTH_MACROS.values()}
 _GLUED_NAME = re.compile(r"[a-z]{3,}[A-Z][a-z]")
 _EXPIRING_SHARE = re.compile(r"sharepoint\.com|1drv\.ms|onedrive\.live\.com", re.IGNORECASE)
@@ -203,18 +205,50 @@ def _entry_findings(entry: Entry, db: Database) -> Iterator[Finding]:
             )
 
 
+# A required BibTeX field is satisfied by its biblatex name (`export` maps one to the other).
+EQUIVALENT_FIELDS: dict[str, tuple[str, ...]] = {
+    "journal": ("journaltitle",),
+    "year": ("date",),
+    "address": ("location",),
+    "school": ("institution",),
+    "institution": ("school",),
+}
+# Fields a child takes from a parent under another name (BibTeX crossref and biblatex's
+# default inheritance: a chapter's `booktitle` is the book's `title`).
+_INHERITED_AS = {"booktitle": ("title", "booktitle")}
+
+
 def _present(entry: Entry, name: str, db: Database) -> bool:
-    if entry.has(name):
-        return True
-    parent = db.find(entry.get("crossref")) if entry.has("crossref") else None
-    if parent is None:
-        return False
-    if name == "booktitle" and parent.has("title"):  # BibTeX's crossref inheritance
-        return True
-    return parent.has(name)
+    """Is `name` (or its biblatex equivalent) set in `entry` or inherited through
+    `crossref` or `xdata`, however deep?"""
+    names = (name, *EQUIVALENT_FIELDS.get(name, ()))
+    seen: set[str] = set()
+    todo = [(entry, names)]
+    while todo:
+        current, wanted = todo.pop()
+        if current.key.lower() in seen:
+            continue  # a crossref cycle; BibTeX and biber stop there too
+        seen.add(current.key.lower())
+        if any(current.has(n) for n in wanted):
+            return True
+        inherited = tuple(p for n in wanted for p in _INHERITED_AS.get(n, (n,)) if p not in wanted)
+        for parent_key in _parent_keys(current):
+            parent = db.find(parent_key)
+            if parent is not None:
+                todo.append((parent, wanted + inherited))
+    return False
+
+
+def _parent_keys(entry: Entry) -> list[str]:
+    parents = [entry.get("crossref").strip()] if entry.has("crossref") else []
+    if entry.has("xdata"):
+        parents.extend(k.strip() for k in entry.get("xdata").split(",") if k.strip())
+    return parents
 
 
 def _required_fields(entry: Entry, db: Database) -> Iterator[Finding]:
+    if entry.entry_type in DATA_ONLY_TYPES:
+        return
     required = REQUIRED_FIELDS.get(entry.entry_type)
     if required is None:
         yield _finding(
