@@ -12,7 +12,7 @@ from bibtexparser import model as bpm
 from dlg_bib import ids, values
 from dlg_bib.database import Workspace
 from dlg_bib.model import F_SESSIONS, F_TOPICS, ROLES, Database, Entry
-from dlg_bib.names import parse_names
+from dlg_bib.names import parse_name, parse_names, split_names
 from dlg_bib.text import ascii_fold, latex_to_text
 
 ERROR = "error"
@@ -321,19 +321,35 @@ def _month_findings(entry: Entry) -> Iterator[Finding]:
 
 def _name_findings(entry: Entry) -> Iterator[Finding]:
     for fieldname in ("author", "editor"):
-        for name in parse_names(entry.get(fieldname)):
-            if name.literal:
-                continue
-            for word in (name.family + " " + name.given).split():
-                if _GLUED_NAME.search(word):
-                    yield _finding(
-                        entry,
-                        WARNING,
-                        "glued-names",
-                        f"{fieldname} {word!r} looks like two names glued together",
-                        "separate people with ` and `: Aliprantis, Charalambos D. and "
-                        "Border, Kim C.",
-                    )
+        for written in split_names(entry.get(fieldname)):
+            word = glued_name_word(written)
+            if word:
+                yield _finding(
+                    entry,
+                    WARNING,
+                    "glued-names",
+                    f"{fieldname} {word!r} looks like two names glued together",
+                    "separate people with ` and `: Aliprantis, Charalambos D. and Border, Kim C.",
+                )
+
+
+def glued_name_word(written: str) -> str:
+    """The word where two people run together when ` and ` was lost between them
+    (`Charalambos D. AliprantisKim C. Border`), else "".
+
+    A family name may well be written in camel case (KhudaBukhsh, VanderWeele, VandenBos,
+    DingDing), so the case change alone proves nothing. What gives a lost ` and ` away is
+    where the word sits: inside a `First Last` name, with name words on both sides, so one
+    person's name ends inside it and the next one's begins. A camel-case name is the first
+    or the last word, or comes before a comma.
+    """
+    if "," in written or parse_name(written).literal:
+        return ""  # `Last, First` form, or a braced name BibTeX keeps whole
+    words = written.split()
+    for word in words[1:-1]:
+        if not word.startswith("{") and _GLUED_NAME.search(word):
+            return word
+    return ""
 
 
 def _tag_findings(entry: Entry, db: Database) -> Iterator[Finding]:

@@ -144,3 +144,12 @@ def test_required_fields_accept_biblatex_names_and_inheritance() -> None:
     # journaltitle/date, institution, crossref (title -> booktitle), nested xdata: satisfied.
     assert missing == {("orphan2020child", "@article needs `journal`")}
     assert not [f for f in findings if f.rule == "unknown-type"]  # @xdata lends fields
+
+
+def test_glued_names_spares_camel_case_family_names() -> None:
+    findings = _lint(FIXTURES / "lint" / "names.bib")
+    glued = {(f.key, f.message.split(" looks")[0]) for f in findings if f.rule == "glued-names"}
+    assert glued == {
+        ("aliprantis2006glued", "author 'AliprantisKim'"),
+        ("tikk2003glued", "editor " + repr("K{\\'o}czyTam{\\'a}s")),
+    }
