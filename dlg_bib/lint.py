@@ -11,9 +11,9 @@ from bibtexparser import model as bpm
 
 from dlg_bib import ids, values
 from dlg_bib.database import Workspace
+from dlg_bib.matching import WorkIndex, work_facts
 from dlg_bib.model import F_SESSIONS, F_TOPICS, ROLES, Database, Entry
-from dlg_bib.names import parse_name, parse_names, split_names
-from dlg_bib.text import ascii_fold, latex_to_text
+from dlg_bib.names import parse_name, split_names
 
 ERROR = "error"
 WARNING = "warning"
@@ -120,59 +120,24 @@ def _duplicate_keys(ws: Workspace) -> Iterator[Finding]:
             in_this_file.add(key.lower())
 
 
-def _normalized_title(entry: Entry) -> str:
-    text = ascii_fold(latex_to_text(entry.get("title"), keep_math=False)).lower()
-    return re.sub(r"[^a-z0-9]", "", text)
-
-
-def _first_author_family(entry: Entry) -> str:
-    names = parse_names(entry.get("author") or entry.get("editor"))
-    if not names:
-        return ""
-    name = names[0]
-    return re.sub(r"[^a-z]", "", ascii_fold(latex_to_text(name.family or name.literal)).lower())
-
-
-def work_identities(entry: Entry) -> list[tuple[str, str]]:
-    """What makes two entries the same work: DOI, arXiv id, title + first author."""
-    found = []
-    doi = ids.normalize_doi(entry.get("doi"))
-    if doi:
-        found.append(("DOI", doi.lower()))
-    arxiv = ids.parse_arxiv_id(entry.get("eprint")) if entry.has("eprint") else None
-    if arxiv:
-        found.append(("arXiv id", arxiv[0]))
-    title = _normalized_title(entry)
-    if len(title) >= 12:
-        found.append(("title and first author", title + "|" + _first_author_family(entry)))
-    return found
-
-
 def _duplicate_works(entries: list[Entry]) -> Iterator[Finding]:
-    seen: dict[tuple[str, str], Entry] = {}
-    reported: set[tuple[str, str]] = set()
+    index = WorkIndex()
     for entry in entries:
         if entry.is_placeholder:
             continue
-        for identity in work_identities(entry):
-            other = seen.setdefault(identity, entry)
-            if other is entry or (other.key, entry.key) in reported:
-                continue
-            # Chapters of one book share its title and authors but are different readings.
-            if entry.get("crossref").lower() == other.key.lower() or (
-                other.get("crossref").lower() == entry.key.lower()
-            ):
-                continue
-            if entry.has("chapter") and entry.get("chapter") != other.get("chapter"):
-                continue
-            reported.add((other.key, entry.key))
-            yield _finding(
-                entry,
-                ERROR,
-                "duplicate-work",
-                f"same {identity[0]} as {other.key!r} ({other.where}): one work, two entries",
-                "merge them into one entry (keep the older key, list the other in `ids`)",
-            )
+        facts = work_facts(entry)
+        found = index.match(facts)
+        index.add(entry, facts)
+        if found.entry is None:
+            continue
+        other = found.entry
+        yield _finding(
+            entry,
+            ERROR,
+            "duplicate-work",
+            f"same {found.why} as {other.key!r} ({other.where}): one work, two entries",
+            "merge them into one entry (keep the older key, list the other in `ids`)",
+        )
 
 
 # ---- per-entry rules ---------------------------------------------------------------------
@@ -212,6 +177,9 @@ EQUIVALENT_FIELDS: dict[str, tuple[str, ...]] = {
     "address": ("location",),
     "school": ("institution",),
     "institution": ("school",),
+    "journaltitle": ("journal",),
+    "date": ("year",),
+    "location": ("address",),
 }
 # Fields a child takes from a parent under another name (BibTeX crossref and biblatex's
 # default inheritance: a chapter's `booktitle` is the book's `title`).

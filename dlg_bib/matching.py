@@ -1,17 +1,20 @@
 """Comparing a remote record with an entry: titles, person names and years, all pure.
 
-Shared by `published` (dblp candidates for a preprint) and `openaccess` (OpenAlex/Unpaywall
-works for an entry). Remote names and titles are plain Unicode; entry values are LaTeX, so
-both sides go through the same folding: LaTeX -> text, accents dropped, case folded,
-everything that is not a letter or a digit removed.
+Shared by `published` (dblp candidates for a preprint), `openaccess` (OpenAlex/Unpaywall
+works for an entry), `lint` and `importer` (two entries of one work). Remote names and
+titles are plain Unicode; entry values are LaTeX, so both sides go through the same folding:
+LaTeX -> text, accents dropped, case folded, everything that is not a letter or a digit
+removed.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
+from dlg_bib import ids
+from dlg_bib.model import Entry
 from dlg_bib.names import parse_names
 from dlg_bib.text import ascii_fold, latex_to_text
 
@@ -92,3 +95,156 @@ def shares_author(people: Sequence[Person], remote_names: Sequence[str]) -> bool
 def year_of(text: str) -> int | None:
     match = re.search(r"\b(1[5-9]\d\d|20\d\d)\b", text)
     return int(match.group(1)) if match else None
+
+
+# ---- one work, two entries ---------------------------------------------------------------
+
+# Words a venue's abbreviation drops: "J. Mach. Learn. Res." is the Journal *of* ….
+_VENUE_STOPWORDS = frozenset("of the and on in for a an to at de".split())
+_MIN_TITLE = 12  # shorter titles ("Editorial", "Preface") say nothing about the work
+
+
+@dataclass(frozen=True)
+class WorkFacts:
+    """What tells two entries' works apart, each folded for comparison ("" when unknown)."""
+
+    key: str
+    doi: str
+    arxiv: str
+    title: str  # title_key; "" when too short to identify a work
+    first_author: str
+    year: str
+    journal: tuple[str, ...]
+    booktitle: tuple[str, ...]
+    volume: str
+    number: str
+    first_page: str
+    chapter: str
+    crossref: str
+
+
+def work_facts(entry: Entry) -> WorkFacts:
+    doi = ids.normalize_doi(entry.get("doi")) if entry.has("doi") else None
+    arxiv = ids.parse_arxiv_id(entry.get("eprint")) if entry.has("eprint") else None
+    title = title_key(entry.get("title"))
+    year = year_of(entry.get("year") or entry.get("date"))
+    page = re.search(r"\d+", entry.get("pages"))
+    return WorkFacts(
+        key=entry.key.lower(),
+        doi=doi.lower() if doi else "",
+        arxiv=arxiv[0] if arxiv else "",
+        title=title if len(title) >= _MIN_TITLE else "",
+        first_author=_first_author(entry),
+        year=str(year) if year else "",
+        journal=_venue_words(entry.get("journal") or entry.get("journaltitle")),
+        booktitle=_venue_words(entry.get("booktitle")),
+        volume=fold(entry.get("volume")),
+        number=fold(entry.get("number") or entry.get("issue")),
+        first_page=page.group(0).lstrip("0") if page else "",
+        chapter=fold(entry.get("chapter")),
+        crossref=entry.get("crossref").strip().lower(),
+    )
+
+
+def _first_author(entry: Entry) -> str:
+    names = parse_names(entry.get("author") or entry.get("editor"))
+    if not names:
+        return ""
+    return fold(names[0].family or names[0].literal).replace(" ", "")
+
+
+def _venue_words(text: str) -> tuple[str, ...]:
+    return tuple(w for w in fold(text).split() if w not in _VENUE_STOPWORDS)
+
+
+def _abbreviates(short: tuple[str, ...], long: tuple[str, ...]) -> bool:
+    """Each word of `short` starts a word of `long`, in order: "j mach learn res" and
+    "journal machine learning research"; "neurips 2017" does not abbreviate "advances …"."""
+    rest = iter(long)
+    return all(any(word.startswith(s) for word in rest) for s in short)
+
+
+def _same_venue(a: tuple[str, ...], b: tuple[str, ...]) -> bool:
+    if len(a) > len(b):
+        a, b = b, a
+    return _abbreviates(a, b)
+
+
+def contradiction(a: WorkFacts, b: WorkFacts) -> str:
+    """Why two entries with the same title and first author are different works ("" when
+    nothing they both give disagrees): a recurring column ("Greetings from the Editor") has
+    one title in every issue, but its year, volume, number or pages differ."""
+    if a.doi and b.doi and a.doi != b.doi:
+        return f"different DOIs ({a.doi}, {b.doi})"
+    if a.arxiv and b.arxiv and a.arxiv != b.arxiv:
+        return f"different arXiv ids ({a.arxiv}, {b.arxiv})"
+    for name in ("year", "volume", "number", "first_page", "chapter"):
+        mine, theirs = getattr(a, name), getattr(b, name)
+        if mine and theirs and mine != theirs:
+            label = "first page" if name == "first_page" else name
+            return f"different {label} ({mine}, {theirs})"
+    for name in ("journal", "booktitle"):
+        mine, theirs = getattr(a, name), getattr(b, name)
+        if mine and theirs and not _same_venue(mine, theirs):
+            return f"different {name} ({' '.join(mine)}, {' '.join(theirs)})"
+    return ""
+
+
+def _related(a: WorkFacts, b: WorkFacts) -> bool:
+    """A chapter and its book share title and authors through crossref: two readings."""
+    return (bool(a.crossref) and a.crossref == b.key) or (bool(b.crossref) and b.crossref == a.key)
+
+
+@dataclass
+class WorkMatch:
+    """The entry holding the same work (`entry`, `why`: the identity that decided), or the
+    entries that looked the same by title and first author but were not (`rejected`)."""
+
+    entry: Entry | None = None
+    why: str = ""
+    rejected: list[tuple[Entry, str]] = field(default_factory=list)
+
+
+class WorkIndex:
+    """Entries by what identifies their work: DOI and arXiv id decide when present; a title
+    and first author match counts only when nothing else contradicts it."""
+
+    def __init__(self) -> None:
+        self._by_doi: dict[str, tuple[Entry, WorkFacts]] = {}
+        self._by_arxiv: dict[str, tuple[Entry, WorkFacts]] = {}
+        self._by_title: dict[tuple[str, str], list[tuple[Entry, WorkFacts]]] = {}
+
+    def add(self, entry: Entry, facts: WorkFacts | None = None) -> None:
+        facts = facts or work_facts(entry)
+        if facts.doi:
+            self._by_doi.setdefault(facts.doi, (entry, facts))
+        if facts.arxiv:
+            self._by_arxiv.setdefault(facts.arxiv, (entry, facts))
+        if facts.title:
+            self._by_title.setdefault((facts.title, facts.first_author), []).append((entry, facts))
+
+    def match(self, facts: WorkFacts) -> WorkMatch:
+        found = WorkMatch()
+        for kind, index, value in (
+            ("DOI", self._by_doi, facts.doi),
+            ("arXiv id", self._by_arxiv, facts.arxiv),
+        ):
+            hit = index.get(value) if value else None
+            if hit is None or _related(facts, hit[1]):
+                continue
+            # Same arXiv id but two different DOIs: two versions the authors published apart.
+            if not (facts.doi and hit[1].doi and facts.doi != hit[1].doi):
+                found.entry, found.why = hit[0], kind
+                return found
+        if not facts.title:
+            return found
+        for entry, other in self._by_title.get((facts.title, facts.first_author), []):
+            if _related(facts, other):
+                continue
+            reason = contradiction(facts, other)
+            if reason:
+                found.rejected.append((entry, reason))
+            else:
+                found.entry, found.why = entry, "title and first author"
+                return found
+        return found

@@ -153,3 +153,12 @@ def test_glued_names_spares_camel_case_family_names() -> None:
         ("aliprantis2006glued", "author 'AliprantisKim'"),
         ("tikk2003glued", "editor " + repr("K{\\'o}czyTam{\\'a}s")),
     }
+
+
+def test_duplicate_work_needs_nothing_to_contradict_the_title_match() -> None:
+    findings = _lint(FIXTURES / "lint" / "recurring.bib")
+    duplicates = {(f.key, f.message.split(" (")[0]) for f in findings if f.rule == "duplicate-work"}
+    assert duplicates == {
+        ("smith2019greetingscopy", "same title and first author as 'smith2019greetingsa'"),
+        ("jones2021renamed", "same DOI as 'jones2021columna'"),
+    }

@@ -32,9 +32,10 @@ def command(
     """Merge FILE.bib (a publisher export, Google Scholar, Zotero, the legacy records).
 
     Each entry is normalised (house-rule key, bare DOI, arXiv fields, bookkeeping fields
-    dropped). A work already in the database (same DOI, arXiv id or title and first
-    author) is merged into the existing entry instead: the existing key wins, missing
-    fields are filled, the incoming key is kept as an alias in `ids`. New works are
+    dropped). A work already in the database (same DOI or arXiv id; or same title and
+    first author, with no year, venue, volume, number or pages that disagree) is merged
+    into the existing entry instead: the existing key wins, missing fields its type takes
+    are filled (never a second venue), the incoming key is kept as an alias in `ids`. New works are
     appended to bib/references.bib. Input that fails to parse is reported with
     file:line and nothing is written.
     """
@@ -46,11 +47,17 @@ def command(
     plan = plan_import(ws.db, read_incoming(file), tags)
     for entry in plan.added:
         click.echo(f"add {entry.key}" + (f"  (was {entry.aliases[0]})" if entry.aliases else ""))
+        for added, other, why in plan.kept_apart:
+            if added is entry:
+                click.echo(f"  not merged into {other.key} (same title and first author): {why}")
         if dry_run:
             click.echo(store.format_entry(entry))
     for target, incoming, copied in plan.merged:
         what = ", ".join(copied) if copied else "nothing new"
         click.echo(f"merge {incoming.key} into {target.key}: {what}")
+        for source, name, why in plan.left_out:
+            if source is incoming:
+                click.echo(f"  left out `{name}`: {why}")
     changed = changed_entries(plan)
     if dry_run:
         click.echo("dry run: nothing written", err=True)
