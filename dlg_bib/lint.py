@@ -9,7 +9,7 @@ from dataclasses import asdict, dataclass
 
 from bibtexparser import model as bpm
 
-from dlg_bib import ids, values
+from dlg_bib import hazards, ids, values
 from dlg_bib.database import Workspace
 from dlg_bib.matching import WorkIndex, work_facts
 from dlg_bib.model import F_SESSIONS, F_TOPICS, ROLES, Database, Entry
@@ -74,6 +74,7 @@ def lint_workspace(ws: Workspace) -> list[Finding]:
     findings.extend(_duplicate_works(readable))
     for entry in readable:
         findings.extend(_entry_findings(entry, ws.db))
+    findings.extend(_tool_hazards(ws, readable))
     return sorted(findings, key=lambda f: (f.file, f.line, f.rule, f.key))
 
 
@@ -138,6 +139,17 @@ def _duplicate_works(entries: list[Entry]) -> Iterator[Finding]:
             f"same {found.why} as {other.key!r} ({other.where}): one work, two entries",
             "merge them into one entry (keep the older key, list the other in `ids`)",
         )
+
+
+def _tool_hazards(ws: Workspace, readable: list[Entry]) -> Iterator[Finding]:
+    """What BibTeX or biber choke on (`hazards`), each naming the tool."""
+    for bib in ws.files:
+        for h in hazards.file_hazards(bib):
+            yield Finding(str(bib.path), h.line, h.key, h.severity, h.rule, h.message, h.hint)
+    by_key = {e.key.lower(): e for e in reversed(ws.db.entries)}
+    for entry in readable:
+        for h in hazards.entry_hazards(entry, by_key):
+            yield _finding(entry, h.severity, h.rule, h.message, h.hint)
 
 
 # ---- per-entry rules ---------------------------------------------------------------------

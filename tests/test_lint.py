@@ -162,3 +162,37 @@ def test_duplicate_work_needs_nothing_to_contradict_the_title_match() -> None:
         ("smith2019greetingscopy", "same title and first author as 'smith2019greetingsa'"),
         ("jones2021renamed", "same DOI as 'jones2021columna'"),
     }
+
+
+def test_what_bibtex_or_biber_choke_on_is_reported_with_line_and_tool() -> None:
+    findings = _lint(FIXTURES / "lint" / "toolchain.bib")
+    found = {(f.rule, f.line, f.severity): f.message for f in findings}
+    expected = {
+        ("comment-text", 2, ERROR): "biber",
+        ("comment-in-entry", 6, ERROR): "BibTeX",
+        ("year-not-number", 12, WARNING): "biber",
+        ("unescaped-percent", 25, ERROR): "biblatex",
+        ("alias-is-key", 29, ERROR): "biber",
+        ("author-and-editor", 36, WARNING): "BibTeX",
+        ("two-venues", 44, WARNING): "BibTeX",
+    }
+    for where, tool in expected.items():
+        assert tool in found[where], where
+    # `\%` is escaped; `%20` in a URL is verbatim to biber; @inproceedings prints both
+    # author and editor.
+    assert [f.line for f in findings if f.rule == "unescaped-percent"] == [25]
+    assert [f.key for f in findings if f.rule == "author-and-editor"] == ["doe2020editor"]
+    assert all(f.file.endswith("toolchain.bib") for f in findings)
+
+
+def test_nul_byte_is_reported_with_its_line() -> None:
+    (finding,) = [f for f in _lint(FIXTURES / "lint" / "nul_byte.bib") if f.rule == "nul-byte"]
+    assert (finding.line, finding.severity) == (2, ERROR)
+    assert "biber" in finding.message
+
+
+def test_tool_hazards_do_not_block_writes(fixture_copy) -> None:  # type: ignore[no-untyped-def]
+    db = fixture_copy("store/db")
+    shutil.copy2(FIXTURES / "lint" / "toolchain.bib", db / "toolchain.bib")
+    result = run_cli("--bib", str(db), "tag", "doe2020percent", "--topic", "uat")
+    assert result.returncode == 0, result.stderr
