@@ -147,8 +147,9 @@ def _comment_lines(raw: str) -> Iterator[int]:
 
 def entry_hazards(entry: Entry, keys: dict[str, Entry]) -> Iterator[Hazard]:
     """Value-level hazards of one readable entry; `keys` maps lower-cased keys to entries."""
-    year = entry.fields.get("year")
-    if year is not None and not _INTEGER.fullmatch(entry.get("year")):
+    fields = entry.fields
+    year = fields.get("year")
+    if year is not None and not year.isdigit() and not _INTEGER.fullmatch(entry.get("year")):
         yield Hazard(
             entry.line,
             entry.key,
@@ -159,7 +160,7 @@ def entry_hazards(entry: Entry, keys: dict[str, Entry]) -> Iterator[Hazard]:
             "write the year alone (year = {1978}) and the month in `month`; biblatex also "
             "takes `date = {1978-01}`",
         )
-    for alias in entry.aliases:
+    for alias in entry.aliases if "ids" in fields else ():
         other = keys.get(alias.lower())
         if other is not None and other is not entry:
             yield Hazard(
@@ -183,7 +184,12 @@ def entry_hazards(entry: Entry, keys: dict[str, Entry]) -> Iterator[Hazard]:
             "keep the one that is right for this work; for a chapter in an edited book use "
             "@incollection (author of the chapter, editor of the book)",
         )
-    if entry.has("journal") and entry.has("booktitle"):
+    if (
+        "journal" in fields
+        and "booktitle" in fields
+        and entry.has("journal")
+        and (entry.has("booktitle"))
+    ):
         yield Hazard(
             entry.line,
             entry.key,

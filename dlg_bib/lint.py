@@ -11,6 +11,7 @@ from bibtexparser import model as bpm
 
 from dlg_bib import hazards, ids, values
 from dlg_bib.database import Workspace
+from dlg_bib.gcpause import collector_paused
 from dlg_bib.matching import WorkIndex, work_facts
 from dlg_bib.model import F_SESSIONS, F_TOPICS, ROLES, Database, Entry
 from dlg_bib.names import parse_name, split_names
@@ -39,7 +40,9 @@ REQUIRED_FIELDS: dict[str, tuple[str, ...]] = {
 DATA_ONLY_TYPES = frozenset({"xdata", "set"})
 _MONTHS = set(values.MONTH_MACROS) | {m.lower() for m in values.MONTH_MACROS.values()}
 _GLUED_NAME = re.compile(r"[a-z]{3,}[A-Z][a-z]")
-_EXPIRING_SHARE = re.compile(r"sharepoint\.com|1drv\.ms|onedrive\.live\.com", re.IGNORECASE)
+_ONE_WORD = re.compile(r'[^{}"#\s]+')
+_SHARE_HOSTS = ("sharepoint.com", "1drv.ms", "onedrive.live.com")
+_EXPIRING_SHARE = re.compile("|".join(map(re.escape, _SHARE_HOSTS)), re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -60,6 +63,7 @@ class Finding:
         return text + (f"\n    hint: {self.hint}" if self.hint else "")
 
 
+@collector_paused()
 def lint_workspace(ws: Workspace) -> list[Finding]:
     findings: list[Finding] = []
     for bib in ws.files:
@@ -70,7 +74,8 @@ def lint_workspace(ws: Workspace) -> list[Finding]:
     findings.extend(_duplicate_keys(ws))
     # An entry with a malformed value is reported by its syntax finding; the other rules
     # read its values, so they skip it.
-    readable = [e for e in ws.db.entries if _values_readable(e)]
+    malformed = {b.path for b in ws.files if any(p.rule == "malformed-value" for p in b.problems)}
+    readable = [e for e in ws.db.entries if e.file not in malformed or _values_readable(e)]
     findings.extend(_duplicate_works(readable))
     for entry in readable:
         findings.extend(_entry_findings(entry, ws.db))
@@ -166,12 +171,20 @@ def _entry_findings(entry: Entry, db: Database) -> Iterator[Finding]:
         )
     else:
         yield from _required_fields(entry, db)
-    yield from _identifier_findings(entry)
+    # Each rule only where its fields are: on a large database the calls cost more than
+    # the checks.
+    fields = entry.fields
+    if "doi" in fields or "eprint" in fields:
+        yield from _identifier_findings(entry)
     yield from _month_findings(entry)
     yield from _name_findings(entry)
-    yield from _tag_findings(entry, db)
+    if F_TOPICS in fields or F_SESSIONS in fields:
+        yield from _tag_findings(entry, db)
     yield from _macro_findings(entry)
-    for name, raw in entry.fields.items():
+    joined = "\n".join(fields.values()).lower()
+    if not any(host in joined for host in _SHARE_HOSTS):
+        return
+    for name, raw in fields.items():
         if _EXPIRING_SHARE.search(raw):
             yield _finding(
                 entry,
@@ -198,10 +211,20 @@ EQUIVALENT_FIELDS: dict[str, tuple[str, ...]] = {
 _INHERITED_AS = {"booktitle": ("title", "booktitle")}
 
 
+_REQUIRED_OPTIONS = {
+    kind: tuple(tuple(spec.split("|")) for spec in specs) for kind, specs in REQUIRED_FIELDS.items()
+}
+
+
 def _present(entry: Entry, name: str, db: Database) -> bool:
     """Is `name` (or its biblatex equivalent) set in `entry` or inherited through
     `crossref` or `xdata`, however deep?"""
     names = (name, *EQUIVALENT_FIELDS.get(name, ()))
+    fields = entry.fields
+    if any(n in fields and _filled(entry, n) for n in names):
+        return True  # the common case, without the inheritance walk
+    if "crossref" not in fields and "xdata" not in fields:
+        return False
     seen: set[str] = set()
     todo = [(entry, names)]
     while todo:
@@ -217,6 +240,14 @@ def _present(entry: Entry, name: str, db: Database) -> bool:
             if parent is not None:
                 todo.append((parent, wanted + inherited))
     return False
+
+
+def _filled(entry: Entry, name: str) -> bool:
+    """`entry.has(name)` for a field that is set, without resolving a plain braced value."""
+    raw = entry.fields[name]
+    if raw[:1] == "{" and raw[-1:] == "}" and "#" not in raw:
+        return not raw[1:-1].isspace() and len(raw) > 2
+    return entry.has(name)
 
 
 def _parent_keys(entry: Entry) -> list[str]:
@@ -239,8 +270,7 @@ def _required_fields(entry: Entry, db: Database) -> Iterator[Finding]:
             "classic BibTeX styles may not print it; use @misc or @online for biblatex",
         )
         return
-    for spec in required:
-        options = spec.split("|")
+    for options in _REQUIRED_OPTIONS[entry.entry_type]:
         if not any(_present(entry, name, db) for name in options):
             yield _finding(
                 entry,
@@ -301,6 +331,8 @@ def _month_findings(entry: Entry) -> Iterator[Finding]:
 
 def _name_findings(entry: Entry) -> Iterator[Finding]:
     for fieldname in ("author", "editor"):
+        if fieldname not in entry.fields or not _GLUED_NAME.search(entry.fields[fieldname]):
+            continue  # no camel case anywhere in the list: nothing to split
         for written in split_names(entry.get(fieldname)):
             word = glued_name_word(written)
             if word:
@@ -365,10 +397,17 @@ def _tag_findings(entry: Entry, db: Database) -> Iterator[Finding]:
 
 def _macro_findings(entry: Entry) -> Iterator[Finding]:
     for name, raw in entry.fields.items():
-        try:
-            names = values.macro_names(raw)
-        except values.ValueSyntaxError:  # pragma: no cover - macro_names never raises
+        if raw[:1] in '{"' and "#" not in raw:
+            continue  # one braced or quoted piece (the value is readable): no macro in it
+        if raw.isdigit():
             continue
+        if _ONE_WORD.fullmatch(raw):
+            names = [raw]  # `month = jul`, `journal = jmlr`: the value is the macro
+        else:
+            try:
+                names = values.macro_names(raw)
+            except values.ValueSyntaxError:  # pragma: no cover - macro_names never raises
+                continue
         for macro in names:
             if macro.lower() not in entry.strings and macro.lower() not in values.MONTH_MACROS:
                 yield _finding(

@@ -122,7 +122,7 @@ def _entry_problems(entry: bpm.Entry, raw_line: int) -> list[SyntaxProblem]:
             )
         )
     for f in entry.fields:
-        match = _SWALLOWED_FIELD.search(f.value)
+        match = _SWALLOWED_FIELD.search(f.value) if "\n" in f.value else None
         if match:
             line = (f.start_line or 0) + 1 + f.value[: match.start() + 1].count("\n") + 1
             problems.append(
@@ -136,8 +136,11 @@ def _entry_problems(entry: bpm.Entry, raw_line: int) -> list[SyntaxProblem]:
                 )
             )
     for f in entry.fields:
+        value = f.value
+        if (value[:1] == "{" and value[-1:] == "}" and "#" not in value) or value.isdigit():
+            continue  # what values.resolve takes as it is, without the call
         try:
-            values.resolve(f.value, None)
+            values.resolve(value, None)
         except values.ValueSyntaxError as exc:
             problems.append(
                 SyntaxProblem(
