@@ -168,7 +168,8 @@ def test_non_utf8_file_is_a_clear_error() -> None:
 
 def test_tag_keeps_foreign_types_and_keys_as_written(fixture_copy) -> None:  # type: ignore[no-untyped-def]
     """Mendeley's `@web_page`, `@book_section`, `@Newspaper_Article`; NASA ADS and
-    proceedings keys: tagging rewrites only the tagged entry, and its type as written."""
+    proceedings keys: tagging rewrites only the tagged entry, its type and field names as
+    written."""
     db = fixture_copy("foreign/db")
     path = db / "foreign.bib"
     original = store.load_file(path)
@@ -187,5 +188,9 @@ def test_tag_keeps_foreign_types_and_keys_as_written(fixture_copy) -> None:  # t
         assert after.endswith(tail)
         new_block = after[current.start : len(after) - len(tail)]
         assert new_block.startswith(written_type + "{" + block.entry.key + ",")
-        tagged = store.parse_bib(path, new_block).entries[0]
-        assert tagged.fields == {**block.entry.fields, "dlg-topics": "{uat}"}
+        retagged = store.parse_bib(path, new_block).blocks[0]
+        assert retagged.entry is not None
+        assert retagged.entry.fields == {**block.entry.fields, "dlg-topics": "{uat}"}
+        # Field names as the file spells them (`PAGES`), then the tag.
+        names = [f.key for f in retagged.parsed.fields]  # type: ignore[attr-defined]
+        assert names == [f.key for f in block.parsed.fields] + ["dlg-topics"]  # type: ignore[attr-defined]
