@@ -161,7 +161,7 @@ class WorkFacts:
     doi: str
     arxiv: str
     title: str  # title_key; "" when too short to identify a work
-    crossref: str
+    related: frozenset[str]  # keys of its crossref parent and biblatex `related` entries
     _details: WorkDetails | None = None
 
     @property
@@ -193,7 +193,7 @@ def work_facts(entry: Entry) -> WorkFacts:
         doi=doi.lower() if doi else "",
         arxiv=arxiv[0] if arxiv else "",
         title=title if len(title) >= _MIN_TITLE else "",
-        crossref=entry.get("crossref").strip().lower() if "crossref" in entry.fields else "",
+        related=_related_keys(entry) if _RELATING & entry.fields.keys() else frozenset(),
     )
 
 
@@ -257,8 +257,17 @@ def contradiction(a: WorkFacts, b: WorkFacts) -> str:
 
 
 def _related(a: WorkFacts, b: WorkFacts) -> bool:
-    """A chapter and its book share title and authors through crossref: two readings."""
-    return (bool(a.crossref) and a.crossref == b.key) or (bool(b.crossref) and b.crossref == a.key)
+    """A chapter and its book share title and authors through crossref, a reprint and its
+    original through biblatex's `related`: two readings, each cited on its own."""
+    return b.key in a.related or a.key in b.related
+
+
+_RELATING = frozenset({"crossref", "related"})
+
+
+def _related_keys(entry: Entry) -> frozenset[str]:
+    keys = [entry.get("crossref"), *entry.get("related").split(",")]
+    return frozenset(k.strip().lower() for k in keys if k.strip())
 
 
 @dataclass
