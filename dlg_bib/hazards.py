@@ -23,6 +23,7 @@ WARNING = "warning"
 # `{` or `(` there and gives up on the whole file.
 _COMMENT_WITH_TEXT = re.compile(r"(?i)@comment\b[ \t]*(?=[^\s{(])")
 _LINE_STARTS_WITH_PERCENT = re.compile(r"\n[ \t]*%")
+_OPENING = re.compile(r"@\w*[ \t]*([{(])")
 _UNESCAPED_PERCENT = re.compile(r"(?<!\\)%")
 _INTEGER = re.compile(r"\s*[{\s]*\d+[}\s]*")
 # Verbatim fields: biber passes them through as they are, so `%` (`%20` in a URL) is safe.
@@ -123,7 +124,8 @@ def _entry_text_hazards(parsed: bpm.Entry, entry: Entry, line: int, raw: str) ->
 def _comment_lines(raw: str) -> Iterator[int]:
     """Offsets of lines that start with `%` between an entry's fields (not inside a value)."""
     # Fields sit at depth 1 in `@type{…}` and at depth 0 in `@type(…)`.
-    fields_depth = 1 if raw.find("{") < raw.find("(") or "(" not in raw else 0
+    opening = _OPENING.match(raw)
+    fields_depth = 0 if opening and opening.group(1) == "(" else 1
     depth = 0
     in_quote = False
     at_line_start = False

@@ -334,7 +334,7 @@ def _name_findings(entry: Entry) -> Iterator[Finding]:
         if fieldname not in entry.fields or not _GLUED_NAME.search(entry.fields[fieldname]):
             continue  # no camel case anywhere in the list: nothing to split
         for written in split_names(entry.get(fieldname)):
-            word = glued_name_word(written)
+            word = _glued_word(written)
             if word:
                 yield _finding(
                     entry,
@@ -345,7 +345,7 @@ def _name_findings(entry: Entry) -> Iterator[Finding]:
                 )
 
 
-def glued_name_word(written: str) -> str:
+def _glued_word(written: str) -> str:
     """The word where two people run together when ` and ` was lost between them
     (`Charalambos D. AliprantisKim C. Border`), else "".
 

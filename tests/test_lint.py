@@ -181,6 +181,7 @@ def test_what_bibtex_or_biber_choke_on_is_reported_with_line_and_tool() -> None:
     # `\%` is escaped; `%20` in a URL is verbatim to biber; @inproceedings prints both
     # author and editor.
     assert [f.line for f in findings if f.rule == "unescaped-percent"] == [25]
+    assert [f.line for f in findings if f.rule == "comment-in-entry"] == [6, 55]  # `@misc(…)`
     assert [f.key for f in findings if f.rule == "author-and-editor"] == ["doe2020editor"]
     assert all(f.file.endswith("toolchain.bib") for f in findings)
 
