@@ -36,6 +36,29 @@ REQUIRED_FIELDS: dict[str, tuple[str, ...]] = {
     "techreport": ("author", "title", "institution", "year"),
     "unpublished": ("author", "title", "note"),
 }
+# biblatex's own types and what its manual requires of them (`type` of @report and
+# @thesis left out: its standard styles print these without). BibTeX's styles print them as
+# @misc, so a missing field here is a warning, not an error.
+BIBLATEX_REQUIRED_FIELDS: dict[str, tuple[str, ...]] = {
+    "bookinbook": ("author", "title", "booktitle", "year"),
+    "collection": ("editor", "title", "year"),
+    "dataset": ("author|editor", "title", "year"),
+    "inreference": ("author", "title", "booktitle", "year"),
+    "mvbook": ("author", "title", "year"),
+    "mvcollection": ("editor", "title", "year"),
+    "mvproceedings": ("title", "year"),
+    "mvreference": ("editor", "title", "year"),
+    "online": ("author|editor", "title", "year", "doi|eprint|url"),
+    "patent": ("author", "title", "number", "year"),
+    "periodical": ("editor", "title", "year"),
+    "reference": ("editor", "title", "year"),
+    "report": ("author", "title", "institution", "year"),
+    "software": ("author|editor", "title", "year"),
+    "suppbook": ("author", "title", "booktitle", "year"),
+    "suppcollection": ("author", "title", "booktitle", "year"),
+    "suppperiodical": ("author", "title", "journal", "year"),
+    "thesis": ("author", "title", "institution", "year"),
+}
 # biblatex containers, not references: `@xdata` lends fields, `@set` groups entries.
 DATA_ONLY_TYPES = frozenset({"xdata", "set"})
 _MONTHS = set(values.MONTH_MACROS) | {m.lower() for m in values.MONTH_MACROS.values()}
@@ -212,7 +235,8 @@ _INHERITED_AS = {"booktitle": ("title", "booktitle")}
 
 
 _REQUIRED_OPTIONS = {
-    kind: tuple(tuple(spec.split("|")) for spec in specs) for kind, specs in REQUIRED_FIELDS.items()
+    kind: tuple(tuple(spec.split("|")) for spec in specs)
+    for kind, specs in {**REQUIRED_FIELDS, **BIBLATEX_REQUIRED_FIELDS}.items()
 }
 
 
@@ -260,8 +284,10 @@ def _parent_keys(entry: Entry) -> list[str]:
 def _required_fields(entry: Entry, db: Database) -> Iterator[Finding]:
     if entry.entry_type in DATA_ONLY_TYPES:
         return
-    required = REQUIRED_FIELDS.get(entry.entry_type)
-    if required is None:
+    severity = ERROR
+    if entry.entry_type in BIBLATEX_REQUIRED_FIELDS:
+        severity = WARNING
+    elif entry.entry_type not in REQUIRED_FIELDS:
         yield _finding(
             entry,
             WARNING,
@@ -274,9 +300,10 @@ def _required_fields(entry: Entry, db: Database) -> Iterator[Finding]:
         if not any(_present(entry, name, db) for name in options):
             yield _finding(
                 entry,
-                ERROR,
+                severity,
                 "missing-field",
-                f"@{entry.entry_type} needs `{' or '.join(options)}`",
+                f"@{entry.entry_type} needs `{' or '.join(options)}`"
+                + (" (biblatex)" if severity == WARNING else ""),
                 "fill it in, or run `dlg-bib enrich " + entry.key + "`",
             )
 
