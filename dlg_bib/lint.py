@@ -296,7 +296,10 @@ def _required_fields(entry: Entry, db: Database) -> Iterator[Finding]:
             "classic BibTeX styles may not print it; use @misc or @online for biblatex",
         )
         return
+    fields = entry.fields
     for options in _REQUIRED_OPTIONS[entry.entry_type]:
+        if any(name in fields and _filled(entry, name) for name in options):
+            continue  # set right here: the common case, without equivalents or inheritance
         if not any(_present(entry, name, db) for name in options):
             yield _finding(
                 entry,

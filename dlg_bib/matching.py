@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from dlg_bib import ids
 from dlg_bib.model import Entry
@@ -147,7 +147,7 @@ _VENUE_STOPWORDS = frozenset("of the and on in for a an to at de".split())
 _MIN_TITLE = 12  # shorter titles ("Editorial", "Preface") say nothing about the work
 
 
-@dataclass
+@dataclass(slots=True)
 class WorkFacts:
     """What tells two entries' works apart, folded for comparison ("" when unknown).
 
@@ -193,7 +193,7 @@ def work_facts(entry: Entry) -> WorkFacts:
         doi=doi.lower() if doi else "",
         arxiv=arxiv[0] if arxiv else "",
         title=title if len(title) >= _MIN_TITLE else "",
-        related=_related_keys(entry) if _RELATING & entry.fields.keys() else frozenset(),
+        related=_related_keys(entry) if _relates(entry.fields) else _NONE,
     )
 
 
@@ -262,7 +262,11 @@ def _related(a: WorkFacts, b: WorkFacts) -> bool:
     return b.key in a.related or a.key in b.related
 
 
-_RELATING = frozenset({"crossref", "related"})
+_NONE: frozenset[str] = frozenset()
+
+
+def _relates(fields: dict[str, str]) -> bool:
+    return "crossref" in fields or "related" in fields
 
 
 def _related_keys(entry: Entry) -> frozenset[str]:
@@ -270,14 +274,17 @@ def _related_keys(entry: Entry) -> frozenset[str]:
     return frozenset(k.strip().lower() for k in keys if k.strip())
 
 
-@dataclass
+@dataclass(frozen=True)
 class WorkMatch:
     """The entry holding the same work (`entry`, `why`: the identity that decided), or the
     entries that looked the same by title and first author but were not (`rejected`)."""
 
     entry: Entry | None = None
     why: str = ""
-    rejected: list[tuple[Entry, str]] = field(default_factory=list)
+    rejected: tuple[tuple[Entry, str], ...] = ()
+
+
+_NO_MATCH = WorkMatch()  # most entries: one shared answer
 
 
 class WorkIndex:
@@ -299,7 +306,6 @@ class WorkIndex:
             self._by_title.setdefault(facts.title, []).append((entry, facts))
 
     def match(self, facts: WorkFacts) -> WorkMatch:
-        found = WorkMatch()
         for kind, index, value in (
             ("DOI", self._by_doi, facts.doi),
             ("arXiv id", self._by_arxiv, facts.arxiv),
@@ -309,19 +315,18 @@ class WorkIndex:
                 continue
             # Same arXiv id but two different DOIs: two versions the authors published apart.
             if not (facts.doi and hit[1].doi and facts.doi != hit[1].doi):
-                found.entry, found.why = hit[0], kind
-                return found
-        if not facts.title:
-            return found
-        for entry, other in self._by_title.get(facts.title, []):
+                return WorkMatch(hit[0], kind)
+        same_title = self._by_title.get(facts.title) if facts.title else None
+        if not same_title:
+            return _NO_MATCH
+        rejected: list[tuple[Entry, str]] = []
+        for entry, other in same_title:
             if _related(facts, other):
                 continue
             if facts.details.first_author != other.details.first_author:
                 continue
             reason = contradiction(facts, other)
-            if reason:
-                found.rejected.append((entry, reason))
-            else:
-                found.entry, found.why = entry, "title and first author"
-                return found
-        return found
+            if not reason:
+                return WorkMatch(entry, "title and first author", tuple(rejected))
+            rejected.append((entry, reason))
+        return WorkMatch(rejected=tuple(rejected))
