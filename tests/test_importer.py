@@ -127,3 +127,14 @@ def test_merge_fills_only_fields_the_type_takes() -> None:
     article = Entry("doe2020y", "article", {"title": "{Y}", "journaltitle": "{J}"})
     copy = Entry("scholar", "article", {"journal": "{Journal}", "date": "{2020}"})
     assert merge_missing_fields(article, copy) == ["date"]
+
+
+def test_import_writes_types_as_written(fixture_copy) -> None:  # type: ignore[no-untyped-def]
+    db: Path = fixture_copy("store/db")
+    foreign = FIXTURES / "foreign" / "db" / "foreign.bib"
+    result = run_cli("--bib", str(db), "import", str(foreign))
+    assert result.returncode == 0, result.stderr
+    text = (db / "references.bib").read_text()
+    assert "@book_section{mills2010authors," in text
+    assert "@Newspaper_Article{ramos2019box," in text
+    assert "@ARTICLE{bica1982integrated," in text
