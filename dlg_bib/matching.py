@@ -17,7 +17,6 @@ from dataclasses import dataclass
 from dlg_bib import ids
 from dlg_bib.model import Entry
 from dlg_bib.names import parse_names
-from dlg_bib.render.context import decode
 
 # dblp makes every name unique with a 4-digit number: "Jian Sun 0001".
 _HOMONYM = re.compile(r"\s+\d{4}$")
@@ -30,8 +29,10 @@ _FOLD_LETTERS = str.maketrans(
 
 def fold(text: str) -> str:
     """Lower-case ASCII letters and digits, words separated by single spaces."""
-    # The renderer's decoder: its fast path skips pylatexenc (~1 ms a value), so lint can
-    # fold every title of a large database.
+    # The renderer's decoder: its fast path skips pylatexenc (~1 ms a value). Imported on
+    # first use: lint folds few values (title keys need no decoding) and starts faster.
+    from dlg_bib.render.context import decode
+
     plain = decode(text)
     if not plain.isascii():
         plain = _ascii_letters(plain)

@@ -121,10 +121,12 @@ def _entry_problems(entry: bpm.Entry, raw_line: int) -> list[SyntaxProblem]:
                 entry.key,
             )
         )
-    for f in entry.fields:
-        match = _SWALLOWED_FIELD.search(f.value) if "\n" in f.value else None
+    seen: dict[str, str] = {}
+    for f in entry.fields:  # one pass: entries are many, their problems few
+        value = f.value
+        match = _SWALLOWED_FIELD.search(value) if "\n" in value else None
         if match:
-            line = (f.start_line or 0) + 1 + f.value[: match.start() + 1].count("\n") + 1
+            line = (f.start_line or 0) + 1 + value[: match.start() + 1].count("\n") + 1
             problems.append(
                 SyntaxProblem(
                     line,
@@ -135,24 +137,20 @@ def _entry_problems(entry: bpm.Entry, raw_line: int) -> list[SyntaxProblem]:
                     entry.key,
                 )
             )
-    for f in entry.fields:
-        value = f.value
-        if (value[:1] == "{" and value[-1:] == "}" and "#" not in value) or value.isdigit():
-            continue  # what values.resolve takes as it is, without the call
-        try:
-            values.resolve(value, None)
-        except values.ValueSyntaxError as exc:
-            problems.append(
-                SyntaxProblem(
-                    (f.start_line or 0) + 1,
-                    "malformed-value",
-                    f"value of `{f.key}` is not valid BibTeX ({exc.message})",
-                    'a value is {text}, "text", a number or a @string name, joined by `#`',
-                    entry.key,
+        # A braced value without `#` or a number is what values.resolve takes as it is.
+        if not ((value[:1] == "{" and value[-1:] == "}" and "#" not in value) or value.isdigit()):
+            try:
+                values.resolve(value, None)
+            except values.ValueSyntaxError as exc:
+                problems.append(
+                    SyntaxProblem(
+                        (f.start_line or 0) + 1,
+                        "malformed-value",
+                        f"value of `{f.key}` is not valid BibTeX ({exc.message})",
+                        'a value is {text}, "text", a number or a @string name, joined by `#`',
+                        entry.key,
+                    )
                 )
-            )
-    seen: dict[str, str] = {}
-    for f in entry.fields:
         low = f.key.lower()
         if low in seen:
             problems.append(
