@@ -186,19 +186,15 @@ def entry_hazards(entry: Entry, keys: dict[str, Entry]) -> Iterator[Hazard]:
             "keep the one that is right for this work; for a chapter in an edited book use "
             "@incollection (author of the chapter, editor of the book)",
         )
-    if (
-        "journal" in fields
-        and "booktitle" in fields
-        and entry.has("journal")
-        and (entry.has("booktitle"))
-    ):
+    journal = next((n for n in ("journal", "journaltitle") if n in fields), "")
+    if journal and "booktitle" in fields and entry.has(journal) and entry.has("booktitle"):
         yield Hazard(
             entry.line,
             entry.key,
             WARNING,
             "two-venues",
-            f"@{entry.entry_type} names two venues, `journal` and `booktitle`: BibTeX styles "
-            "and `cite` print only one of them",
+            f"@{entry.entry_type} names two venues, `{journal}` and `booktitle`: BibTeX and "
+            "biblatex styles and `cite` print only one of them",
             "keep the venue this entry's type uses (journal for @article, booktitle for "
             "@inproceedings and @incollection) and delete the other",
         )
