@@ -14,7 +14,8 @@ from pathlib import Path
 
 from dlg_bib import ids, keys, store, values
 from dlg_bib.errors import ParseError
-from dlg_bib.lint import work_identities
+from dlg_bib.lint import EQUIVALENT_FIELDS
+from dlg_bib.matching import WorkIndex, work_facts
 from dlg_bib.model import F_LEGACY, Database, Entry
 from dlg_bib.tagging import TagRequest, apply_tag
 from dlg_bib.values import braced
@@ -35,11 +36,54 @@ FATAL_RULES = {
 }
 
 
+# Fields that only some entry types take (BibTeX's standard styles; biblatex types map to
+# their BibTeX twin). Any other field (doi, url, eprint, abstract, note, …) fits every type.
+_TYPE_FIELDS = {
+    "article": {"journal", "volume", "number", "pages"},
+    "book": {"editor", "publisher", "volume", "number", "series", "address", "edition"},
+    "booklet": {"howpublished", "address"},
+    "inbook": {"editor", "chapter", "pages", "publisher", "volume", "number", "series", "type"}
+    | {"address", "edition", "booktitle"},
+    "incollection": {"booktitle", "publisher", "editor", "volume", "number", "series", "type"}
+    | {"chapter", "pages", "address", "edition"},
+    "inproceedings": {"booktitle", "editor", "volume", "number", "series", "pages", "address"}
+    | {"organization", "publisher"},
+    "manual": {"organization", "address", "edition"},
+    "mastersthesis": {"school", "type", "address"},
+    "misc": {"howpublished"},
+    "proceedings": {"editor", "volume", "number", "series", "address", "organization"}
+    | {"publisher"},
+    "techreport": {"institution", "type", "number", "address"},
+    "unpublished": set(),
+}
+_TYPE_FIELDS["conference"] = _TYPE_FIELDS["inproceedings"]
+_TYPE_FIELDS["phdthesis"] = _TYPE_FIELDS["mastersthesis"]
+_BIBLATEX_TWIN = {
+    "collection": "proceedings",
+    "mvbook": "book",
+    "mvcollection": "proceedings",
+    "mvproceedings": "proceedings",
+    "bookinbook": "inbook",
+    "suppbook": "inbook",
+    "suppcollection": "incollection",
+    "report": "techreport",
+    "thesis": "phdthesis",
+    "online": "misc",
+}
+_TYPE_SPECIFIC = set().union(*_TYPE_FIELDS.values())
+# Where a work appeared: an entry names one, never two (`cite` would print the wrong one).
+VENUE_FIELDS = ("journal", "journaltitle", "booktitle", "school", "institution", "howpublished")
+
+
 @dataclass
 class ImportPlan:
     added: list[Entry] = field(default_factory=list)
     merged: list[tuple[Entry, Entry, list[str]]] = field(default_factory=list)  # into, from
     renamed: dict[str, str] = field(default_factory=dict)  # incoming key -> key in database
+    # Added although a title and first author matched: (added, existing, why not merged).
+    kept_apart: list[tuple[Entry, Entry, str]] = field(default_factory=list)
+    # Incoming fields left out of a merge: (incoming, field, why).
+    left_out: list[tuple[Entry, str, str]] = field(default_factory=list)
 
 
 def read_incoming(path: Path) -> list[Entry]:
@@ -64,7 +108,7 @@ def normalize(entry: Entry) -> Entry:
         key=entry.key,
         entry_type=entry.entry_type,
         fields=fields,
-        type_as_written=entry.entry_type,
+        type_as_written=entry.type_as_written or entry.entry_type,
         strings=entry.strings,
     )
     doi = ids.normalize_doi(result.get("doi")) if result.has("doi") else None
@@ -108,18 +152,34 @@ def _normalize_arxiv(entry: Entry) -> None:
 
 
 def merge_missing_fields(into: Entry, incoming: Entry) -> list[str]:
-    """Copy fields that `into` lacks; never overwrite. Returns the names copied."""
-    added = []
+    """Copy fields that `into` lacks and its type takes; never overwrite, never add a second
+    venue. Returns the names copied."""
+    return [name for name, why in _merge(into, incoming) if not why]
+
+
+def _merge(into: Entry, incoming: Entry) -> list[tuple[str, str]]:
+    """Each incoming field `into` lacks, with why it was left out ("" when copied)."""
+    result = []
+    kind = _BIBLATEX_TWIN.get(into.entry_type, into.entry_type)
+    takes = _TYPE_FIELDS.get(kind)
     for name, raw in incoming.fields.items():
-        if name in ("ids",) or into.has(name):
+        if name in ("ids",) or any(into.has(n) for n in (name, *EQUIVALENT_FIELDS.get(name, ()))):
             continue
-        into.fields[name] = raw
-        added.append(name)
-    return added
+        general = name.removesuffix("title") if name == "journaltitle" else name
+        if name in VENUE_FIELDS and any(into.has(v) for v in VENUE_FIELDS):
+            venue = next(v for v in VENUE_FIELDS if into.has(v))
+            result.append((name, f"{into.key} already names its venue in `{venue}`"))
+        elif general in _TYPE_SPECIFIC and (takes is None or general not in takes):
+            result.append((name, f"@{into.entry_type} entries take no `{name}`"))
+        else:
+            into.fields[name] = raw
+            result.append((name, ""))
+    return result
 
 
-def _add_alias(entry: Entry, alias: str) -> None:
-    if not keys.is_valid_key(alias) or alias.lower() == entry.key.lower():
+def _add_alias(entry: Entry, alias: str, taken: list[str]) -> None:
+    # An alias equal to another entry's key makes biber drop one of the two entries.
+    if not keys.is_valid_key(alias) or alias.lower() in {k.lower() for k in taken}:
         return
     current = entry.aliases
     if alias.lower() not in {a.lower() for a in current}:
@@ -134,17 +194,20 @@ def _legacy_label(key: str) -> str | None:
 def plan_import(db: Database, incoming: list[Entry], tags: TagRequest | None) -> ImportPlan:
     plan = ImportPlan()
     taken = [e.key for e in db.entries]
-    known: dict[tuple[str, str], Entry] = {}
+    known = WorkIndex()
     for entry in db.entries:
-        for identity in work_identities(entry):
-            known.setdefault(identity, entry)
+        known.add(entry)
     for raw_entry in incoming:
         entry = normalize(raw_entry)
         label = _legacy_label(raw_entry.key)
-        target = next((known[i] for i in work_identities(entry) if i in known), None)
+        facts = work_facts(entry)
+        found = known.match(facts)
+        target = found.entry
         if target is not None:
-            copied = merge_missing_fields(target, entry)
-            _add_alias(target, raw_entry.key)
+            merge = _merge(target, entry)
+            copied = [name for name, why in merge if not why]
+            plan.left_out.extend((raw_entry, name, why) for name, why in merge if why)
+            _add_alias(target, raw_entry.key, taken)
             if label and label not in target.legacy_labels:
                 target.fields[F_LEGACY] = braced(", ".join([*target.legacy_labels, label]))
                 copied.append(F_LEGACY)
@@ -154,14 +217,14 @@ def plan_import(db: Database, incoming: list[Entry], tags: TagRequest | None) ->
         else:
             entry.key = keys.unique_key(keys.base_key(entry), taken)
             taken.append(entry.key)
-            _add_alias(entry, raw_entry.key)
+            _add_alias(entry, raw_entry.key, taken)
             if label:
                 entry.fields[F_LEGACY] = braced(label)
             plan.added.append(entry)
+            plan.kept_apart.extend((entry, other, why) for other, why in found.rejected)
             plan.renamed[raw_entry.key] = entry.key
             merged_into = entry
-            for identity in work_identities(entry):
-                known.setdefault(identity, entry)
+            known.add(entry, work_facts(entry))
         if tags is not None and (tags.session or tags.topic):
             apply_tag(db, merged_into, tags)
     return plan

@@ -9,13 +9,13 @@ from dataclasses import asdict, dataclass
 
 from bibtexparser import model as bpm
 
-from dlg_bib import ids, values
+from dlg_bib import hazards, ids, values
 from dlg_bib.database import Workspace
 from dlg_bib.errors import DlgBibError
+from dlg_bib.gcpause import collector_paused
+from dlg_bib.matching import WorkIndex, work_facts
 from dlg_bib.model import F_SESSIONS, F_TOPICS, ROLES, Database, Entry
-from dlg_bib.names import parse_names
-from dlg_bib.render.context import decode
-from dlg_bib.text import ascii_fold, latex_to_text
+from dlg_bib.names import parse_name, split_names
 
 ERROR = "error"
 WARNING = "warning"
@@ -37,9 +37,36 @@ REQUIRED_FIELDS: dict[str, tuple[str, ...]] = {
     "techreport": ("author", "title", "institution", "year"),
     "unpublished": ("author", "title", "note"),
 }
+# biblatex's own types and what its manual requires of them (`type` of @report and
+# @thesis left out: its standard styles print these without). BibTeX's styles print them as
+# @misc, so a missing field here is a warning, not an error.
+BIBLATEX_REQUIRED_FIELDS: dict[str, tuple[str, ...]] = {
+    "bookinbook": ("author", "title", "booktitle", "year"),
+    "collection": ("editor", "title", "year"),
+    "dataset": ("author|editor", "title", "year"),
+    "inreference": ("author", "title", "booktitle", "year"),
+    "mvbook": ("author", "title", "year"),
+    "mvcollection": ("editor", "title", "year"),
+    "mvproceedings": ("title", "year"),
+    "mvreference": ("editor", "title", "year"),
+    "online": ("author|editor", "title", "year", "doi|eprint|url"),
+    "patent": ("author", "title", "number", "year"),
+    "periodical": ("editor", "title", "year"),
+    "reference": ("editor", "title", "year"),
+    "report": ("author", "title", "institution", "year"),
+    "software": ("author|editor", "title", "year"),
+    "suppbook": ("author", "title", "booktitle", "year"),
+    "suppcollection": ("author", "title", "booktitle", "year"),
+    "suppperiodical": ("author", "title", "journal", "year"),
+    "thesis": ("author", "title", "institution", "year"),
+}
+# biblatex containers, not references: `@xdata` lends fields, `@set` groups entries.
+DATA_ONLY_TYPES = frozenset({"xdata", "set"})
 _MONTHS = set(values.MONTH_MACROS) | {m.lower() for m in values.MONTH_MACROS.values()}
 _GLUED_NAME = re.compile(r"[a-z]{3,}[A-Z][a-z]")
-_EXPIRING_SHARE = re.compile(r"sharepoint\.com|1drv\.ms|onedrive\.live\.com", re.IGNORECASE)
+_ONE_WORD = re.compile(r'[^{}"#\s]+')
+_SHARE_HOSTS = ("sharepoint.com", "1drv.ms", "onedrive.live.com")
+_EXPIRING_SHARE = re.compile("|".join(map(re.escape, _SHARE_HOSTS)), re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -60,6 +87,7 @@ class Finding:
         return text + (f"\n    hint: {self.hint}" if self.hint else "")
 
 
+@collector_paused()
 def lint_workspace(ws: Workspace) -> list[Finding]:
     findings: list[Finding] = []
     for bib in ws.files:
@@ -71,11 +99,13 @@ def lint_workspace(ws: Workspace) -> list[Finding]:
     findings.extend(_session_topic_findings(ws))
     # An entry with a malformed value is reported by its syntax finding; the other rules
     # read its values, so they skip it.
-    readable = [e for e in ws.db.entries if _values_readable(e)]
+    malformed = {b.path for b in ws.files if any(p.rule == "malformed-value" for p in b.problems)}
+    readable = [e for e in ws.db.entries if e.file not in malformed or _values_readable(e)]
     findings.extend(_duplicate_works(readable))
     for entry in readable:
         findings.extend(_entry_findings(entry, ws.db))
     findings.extend(_term_findings(ws))
+    findings.extend(_tool_hazards(ws, readable))
     return sorted(findings, key=lambda f: (f.file, f.line, f.rule, f.key))
 
 
@@ -184,64 +214,35 @@ def _duplicate_keys(ws: Workspace) -> Iterator[Finding]:
             in_this_file.add(key.lower())
 
 
-def _normalized_title(entry: Entry) -> str:
-    # The renderer's decoder: its fast path skips pylatexenc (~1 ms a title), and its cache
-    # serves `readme`, `handout` and `index`, which lint every database before rendering it.
-    return re.sub(r"[^a-z0-9]", "", _folded(decode(entry.get("title"))).lower())
-
-
-def _folded(text: str) -> str:
-    return text if text.isascii() else ascii_fold(text)  # most text is ASCII already
-
-
-def _first_author_family(entry: Entry) -> str:
-    names = parse_names(entry.get("author") or entry.get("editor"))
-    if not names:
-        return ""
-    name = names[0]
-    return re.sub(r"[^a-z]", "", _folded(latex_to_text(name.family or name.literal)).lower())
-
-
-def work_identities(entry: Entry) -> list[tuple[str, str]]:
-    """What makes two entries the same work: DOI, arXiv id, title + first author."""
-    found = []
-    doi = ids.normalize_doi(entry.get("doi"))
-    if doi:
-        found.append(("DOI", doi.lower()))
-    arxiv = ids.parse_arxiv_id(entry.get("eprint")) if entry.has("eprint") else None
-    if arxiv:
-        found.append(("arXiv id", arxiv[0]))
-    title = _normalized_title(entry)
-    if len(title) >= 12:
-        found.append(("title and first author", title + "|" + _first_author_family(entry)))
-    return found
-
-
 def _duplicate_works(entries: list[Entry]) -> Iterator[Finding]:
-    seen: dict[tuple[str, str], Entry] = {}
-    reported: set[tuple[str, str]] = set()
+    index = WorkIndex()
     for entry in entries:
         if entry.is_placeholder:
             continue
-        for identity in work_identities(entry):
-            other = seen.setdefault(identity, entry)
-            if other is entry or (other.key, entry.key) in reported:
-                continue
-            # Chapters of one book share its title and authors but are different readings.
-            if entry.get("crossref").lower() == other.key.lower() or (
-                other.get("crossref").lower() == entry.key.lower()
-            ):
-                continue
-            if entry.has("chapter") and entry.get("chapter") != other.get("chapter"):
-                continue
-            reported.add((other.key, entry.key))
-            yield _finding(
-                entry,
-                ERROR,
-                "duplicate-work",
-                f"same {identity[0]} as {other.key!r} ({other.where}): one work, two entries",
-                "merge them into one entry (keep the older key, list the other in `ids`)",
-            )
+        facts = work_facts(entry)
+        found = index.match(facts)
+        index.add(entry, facts)
+        if found.entry is None:
+            continue
+        other = found.entry
+        yield _finding(
+            entry,
+            ERROR,
+            "duplicate-work",
+            f"same {found.why} as {other.key!r} ({other.where}): one work, two entries",
+            "merge them into one entry (keep the older key, list the other in `ids`)",
+        )
+
+
+def _tool_hazards(ws: Workspace, readable: list[Entry]) -> Iterator[Finding]:
+    """What BibTeX or biber choke on (`hazards`), each naming the tool."""
+    for bib in ws.files:
+        for h in hazards.file_hazards(bib):
+            yield Finding(str(bib.path), h.line, h.key, h.severity, h.rule, h.message, h.hint)
+    by_key = {e.key.lower(): e for e in reversed(ws.db.entries)}
+    for entry in readable:
+        for h in hazards.entry_hazards(entry, by_key):
+            yield _finding(entry, h.severity, h.rule, h.message, h.hint)
 
 
 # ---- per-entry rules ---------------------------------------------------------------------
@@ -258,12 +259,20 @@ def _entry_findings(entry: Entry, db: Database) -> Iterator[Finding]:
         )
     else:
         yield from _required_fields(entry, db)
-    yield from _identifier_findings(entry)
+    # Each rule only where its fields are: on a large database the calls cost more than
+    # the checks.
+    fields = entry.fields
+    if "doi" in fields or "eprint" in fields:
+        yield from _identifier_findings(entry)
     yield from _month_findings(entry)
     yield from _name_findings(entry)
-    yield from _tag_findings(entry, db)
+    if F_TOPICS in fields or F_SESSIONS in fields:
+        yield from _tag_findings(entry, db)
     yield from _macro_findings(entry)
-    for name, raw in entry.fields.items():
+    joined = "\n".join(fields.values()).lower()
+    if not any(host in joined for host in _SHARE_HOSTS):
+        return
+    for name, raw in fields.items():
         if _EXPIRING_SHARE.search(raw):
             yield _finding(
                 entry,
@@ -274,20 +283,76 @@ def _entry_findings(entry: Entry, db: Database) -> Iterator[Finding]:
             )
 
 
+# A required BibTeX field is satisfied by its biblatex name (`export` maps one to the other).
+EQUIVALENT_FIELDS: dict[str, tuple[str, ...]] = {
+    "journal": ("journaltitle",),
+    "year": ("date",),
+    "address": ("location",),
+    "school": ("institution",),
+    "institution": ("school",),
+    "journaltitle": ("journal",),
+    "date": ("year",),
+    "location": ("address",),
+}
+# Fields a child takes from a parent under another name (BibTeX crossref and biblatex's
+# default inheritance: a chapter's `booktitle` is the book's `title`).
+_INHERITED_AS = {"booktitle": ("title", "booktitle")}
+
+
+_REQUIRED_OPTIONS = {
+    kind: tuple(tuple(spec.split("|")) for spec in specs)
+    for kind, specs in {**REQUIRED_FIELDS, **BIBLATEX_REQUIRED_FIELDS}.items()
+}
+
+
 def _present(entry: Entry, name: str, db: Database) -> bool:
-    if entry.has(name):
-        return True
-    parent = db.find(entry.get("crossref")) if entry.has("crossref") else None
-    if parent is None:
+    """Is `name` (or its biblatex equivalent) set in `entry` or inherited through
+    `crossref` or `xdata`, however deep?"""
+    names = (name, *EQUIVALENT_FIELDS.get(name, ()))
+    fields = entry.fields
+    if any(n in fields and _filled(entry, n) for n in names):
+        return True  # the common case, without the inheritance walk
+    if "crossref" not in fields and "xdata" not in fields:
         return False
-    if name == "booktitle" and parent.has("title"):  # BibTeX's crossref inheritance
-        return True
-    return parent.has(name)
+    seen: set[str] = set()
+    todo = [(entry, names)]
+    while todo:
+        current, wanted = todo.pop()
+        if current.key.lower() in seen:
+            continue  # a crossref cycle; BibTeX and biber stop there too
+        seen.add(current.key.lower())
+        if any(current.has(n) for n in wanted):
+            return True
+        inherited = tuple(p for n in wanted for p in _INHERITED_AS.get(n, (n,)) if p not in wanted)
+        for parent_key in _parent_keys(current):
+            parent = db.find(parent_key)
+            if parent is not None:
+                todo.append((parent, wanted + inherited))
+    return False
+
+
+def _filled(entry: Entry, name: str) -> bool:
+    """`entry.has(name)` for a field that is set, without resolving a plain braced value."""
+    raw = entry.fields[name]
+    if raw[:1] == "{" and raw[-1:] == "}" and "#" not in raw:
+        return not raw[1:-1].isspace() and len(raw) > 2
+    return entry.has(name)
+
+
+def _parent_keys(entry: Entry) -> list[str]:
+    parents = [entry.get("crossref").strip()] if entry.has("crossref") else []
+    if entry.has("xdata"):
+        parents.extend(k.strip() for k in entry.get("xdata").split(",") if k.strip())
+    return parents
 
 
 def _required_fields(entry: Entry, db: Database) -> Iterator[Finding]:
-    required = REQUIRED_FIELDS.get(entry.entry_type)
-    if required is None:
+    if entry.entry_type in DATA_ONLY_TYPES:
+        return
+    severity = ERROR
+    if entry.entry_type in BIBLATEX_REQUIRED_FIELDS:
+        severity = WARNING
+    elif entry.entry_type not in REQUIRED_FIELDS:
         yield _finding(
             entry,
             WARNING,
@@ -296,14 +361,17 @@ def _required_fields(entry: Entry, db: Database) -> Iterator[Finding]:
             "classic BibTeX styles may not print it; use @misc or @online for biblatex",
         )
         return
-    for spec in required:
-        options = spec.split("|")
+    fields = entry.fields
+    for options in _REQUIRED_OPTIONS[entry.entry_type]:
+        if any(name in fields and _filled(entry, name) for name in options):
+            continue  # set right here: the common case, without equivalents or inheritance
         if not any(_present(entry, name, db) for name in options):
             yield _finding(
                 entry,
-                ERROR,
+                severity,
                 "missing-field",
-                f"@{entry.entry_type} needs `{' or '.join(options)}`",
+                f"@{entry.entry_type} needs `{' or '.join(options)}`"
+                + (" (biblatex)" if severity == WARNING else ""),
                 "fill it in, or run `dlg-bib enrich " + entry.key + "`",
             )
 
@@ -358,19 +426,37 @@ def _month_findings(entry: Entry) -> Iterator[Finding]:
 
 def _name_findings(entry: Entry) -> Iterator[Finding]:
     for fieldname in ("author", "editor"):
-        for name in parse_names(entry.get(fieldname)):
-            if name.literal:
-                continue
-            for word in (name.family + " " + name.given).split():
-                if _GLUED_NAME.search(word):
-                    yield _finding(
-                        entry,
-                        WARNING,
-                        "glued-names",
-                        f"{fieldname} {word!r} looks like two names glued together",
-                        "separate people with ` and `: Aliprantis, Charalambos D. and "
-                        "Border, Kim C.",
-                    )
+        if fieldname not in entry.fields or not _GLUED_NAME.search(entry.fields[fieldname]):
+            continue  # no camel case anywhere in the list: nothing to split
+        for written in split_names(entry.get(fieldname)):
+            word = _glued_word(written)
+            if word:
+                yield _finding(
+                    entry,
+                    WARNING,
+                    "glued-names",
+                    f"{fieldname} {word!r} looks like two names glued together",
+                    "separate people with ` and `: Aliprantis, Charalambos D. and Border, Kim C.",
+                )
+
+
+def _glued_word(written: str) -> str:
+    """The word where two people run together when ` and ` was lost between them
+    (`Charalambos D. AliprantisKim C. Border`), else "".
+
+    A family name may well be written in camel case (KhudaBukhsh, VanderWeele, VandenBos,
+    DingDing), so the case change alone proves nothing. What gives a lost ` and ` away is
+    where the word sits: inside a `First Last` name, with name words on both sides, so one
+    person's name ends inside it and the next one's begins. A camel-case name is the first
+    or the last word, or comes before a comma.
+    """
+    if "," in written or parse_name(written).literal:
+        return ""  # `Last, First` form, or a braced name BibTeX keeps whole
+    words = written.split()
+    for word in words[1:-1]:
+        if not word.startswith("{") and _GLUED_NAME.search(word):
+            return word
+    return ""
 
 
 def _tag_findings(entry: Entry, db: Database) -> Iterator[Finding]:
@@ -408,10 +494,15 @@ def _macro_findings(entry: Entry) -> Iterator[Finding]:
     for name, raw in entry.fields.items():
         if raw[:1] in '{"' and "#" not in raw:
             continue  # one braced or quoted piece (the value is readable): no macro in it
-        try:
-            names = values.macro_names(raw)
-        except values.ValueSyntaxError:  # pragma: no cover - macro_names never raises
+        if raw.isdigit():
             continue
+        if _ONE_WORD.fullmatch(raw):
+            names = [raw]  # `month = jul`, `journal = jmlr`: the value is the macro
+        else:
+            try:
+                names = values.macro_names(raw)
+            except values.ValueSyntaxError:  # pragma: no cover - macro_names never raises
+                continue
         for macro in names:
             if macro.lower() not in entry.strings and macro.lower() not in values.MONTH_MACROS:
                 yield _finding(

@@ -36,6 +36,8 @@ class Entry:
     line: int = 0
     type_as_written: str = ""
     strings: dict[str, str] = field(default_factory=dict, repr=False, compare=False)
+    # `YEAR`, `Title`: field names as the file spells them, so a rewrite keeps them.
+    names_as_written: dict[str, str] = field(default_factory=dict, repr=False, compare=False)
 
     def get(self, name: str, default: str = "") -> str:
         """The text of a field (enclosing removed, @string macros resolved), still LaTeX."""

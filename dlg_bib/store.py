@@ -37,7 +37,8 @@ except ImportError:  # pragma: no cover - Windows: no advisory lock, the digest 
 # bibtexparser logs aborted blocks as warnings; we report them ourselves, with hints.
 logging.getLogger("bibtexparser").setLevel(logging.ERROR)
 
-_TYPE_AS_WRITTEN = re.compile(r"@\s*([A-Za-z]+)")
+# The type exactly as bibtexparser reads it (`@` then word characters: `@web_page`, `@Book`).
+_TYPE_AS_WRITTEN = re.compile(r"@(\w*)")
 
 
 @dataclass
@@ -168,6 +169,7 @@ def _entry_of(parsed: bpm.Entry, path: Path, block: Block, strings: dict[str, st
         line=block.line,
         type_as_written=match.group(1) if match else parsed.entry_type,
         strings=strings,
+        names_as_written={f.key.lower(): f.key for f in parsed.fields if not f.key.islower()},
     )
 
 
@@ -184,11 +186,13 @@ HOUSE_INDENT = "  "
 def format_entry(entry: Entry) -> str:
     """An entry in the house style: two-space indent, `name = value,` per line.
 
-    Raw values are written as stored, so `month = jul` and `"quoted"` values survive.
+    Raw values are written as stored, so `month = jul` and `"quoted"` values survive, and
+    the type and field names as the file spells them (`@book_section`, `YEAR`).
     """
     lines = [f"@{entry.type_as_written or entry.entry_type}{{{entry.key},"]
+    written = entry.names_as_written
     for name, raw in entry.fields.items():
-        lines.append(f"{HOUSE_INDENT}{name} = {raw},")
+        lines.append(f"{HOUSE_INDENT}{written.get(name, name)} = {raw},")
     lines.append("}")
     return "\n".join(lines)
 

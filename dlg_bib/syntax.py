@@ -114,16 +114,19 @@ def _entry_problems(entry: bpm.Entry, raw_line: int) -> list[SyntaxProblem]:
             SyntaxProblem(
                 raw_line,
                 "invalid-key",
-                f"key {entry.key!r} is not a valid citation key",
-                "keys take letters, digits and `_:.+/-`, no spaces or commas; "
-                "use `dlg-bib` house keys such as vaswani2017attention",
+                f"key {entry.key!r} is rejected by BibTeX and biber "
+                "(whitespace, `,`, braces, quotes, `#`, `%` or `\\` in a key, or no key)",
+                "rename it, e.g. to the house key `dlg-bib import` would give "
+                "(vaswani2017attention), and cite it by the new key",
                 entry.key,
             )
         )
-    for f in entry.fields:
-        match = _SWALLOWED_FIELD.search(f.value)
+    seen: dict[str, str] = {}
+    for f in entry.fields:  # one pass: entries are many, their problems few
+        value = f.value
+        match = _SWALLOWED_FIELD.search(value) if "\n" in value else None
         if match:
-            line = (f.start_line or 0) + 1 + f.value[: match.start() + 1].count("\n") + 1
+            line = (f.start_line or 0) + 1 + value[: match.start() + 1].count("\n") + 1
             problems.append(
                 SyntaxProblem(
                     line,
@@ -134,21 +137,20 @@ def _entry_problems(entry: bpm.Entry, raw_line: int) -> list[SyntaxProblem]:
                     entry.key,
                 )
             )
-    for f in entry.fields:
-        try:
-            values.resolve(f.value, None)
-        except values.ValueSyntaxError as exc:
-            problems.append(
-                SyntaxProblem(
-                    (f.start_line or 0) + 1,
-                    "malformed-value",
-                    f"value of `{f.key}` is not valid BibTeX ({exc.message})",
-                    'a value is {text}, "text", a number or a @string name, joined by `#`',
-                    entry.key,
+        # A braced value without `#` or a number is what values.resolve takes as it is.
+        if not ((value[:1] == "{" and value[-1:] == "}" and "#" not in value) or value.isdigit()):
+            try:
+                values.resolve(value, None)
+            except values.ValueSyntaxError as exc:
+                problems.append(
+                    SyntaxProblem(
+                        (f.start_line or 0) + 1,
+                        "malformed-value",
+                        f"value of `{f.key}` is not valid BibTeX ({exc.message})",
+                        'a value is {text}, "text", a number or a @string name, joined by `#`',
+                        entry.key,
+                    )
                 )
-            )
-    seen: dict[str, str] = {}
-    for f in entry.fields:
         low = f.key.lower()
         if low in seen:
             problems.append(

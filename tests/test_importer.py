@@ -6,7 +6,9 @@ from pathlib import Path
 
 from dlg_bib import store
 from dlg_bib.database import open_workspace
+from dlg_bib.importer import merge_missing_fields
 from dlg_bib.lint import ERROR, lint_workspace
+from dlg_bib.model import Entry
 from tests.conftest import FIXTURES, run_cli
 
 
@@ -77,3 +79,62 @@ def test_import_inlines_foreign_strings_and_keeps_month_macros(fixture_copy) -> 
     assert entry.fields["year"] == "2012"
     assert "timestamp" not in entry.fields  # reference-manager bookkeeping dropped
     assert entry.aliases == ["Krizhevsky:2012"]
+
+
+def test_import_never_merges_a_contradicted_title_match(fixture_copy) -> None:  # type: ignore[no-untyped-def]
+    db: Path = fixture_copy("import/recurring_db")
+    result = run_cli("--bib", str(db), "import", str(FIXTURES / "import" / "recurring.bib"))
+    assert result.returncode == 0, result.stderr
+    # Another issue's column is added, and the output says why it was not merged.
+    assert "add smith2020greetings  (was Smith:2020:GE)" in result.stdout
+    assert "not merged into smith2019greetings" in result.stdout
+    assert "different year (2020, 2019)" in result.stdout
+    # The same issue again is merged.
+    assert "merge Smith:2019:GE into smith2019greetings: url" in result.stdout
+    ws = open_workspace(db)
+    new = ws.db.find("smith2020greetings")
+    old = ws.db.find("smith2019greetings")
+    assert new is not None and old is not None and new is not old
+    assert (new.get("volume"), new.get("pages")) == ("13", "1--3")
+    assert (old.get("volume"), old.get("pages")) == ("12", "1--2")
+
+
+def test_import_adds_no_second_venue_and_only_fields_of_the_type(fixture_copy) -> None:  # type: ignore[no-untyped-def]
+    db: Path = fixture_copy("store/db")
+    copies = FIXTURES / "import" / "scholar_copies.bib"
+    result = run_cli("--bib", str(db), "import", str(copies))
+    assert result.returncode == 0, result.stderr
+    assert "0 added, 2 merged" in result.stderr
+    assert "left out `journal`: vaswani2017attention already names its venue" in result.stdout
+    vaswani = open_workspace(db).db.find("vaswani2017attention")
+    assert vaswani is not None and vaswani.entry_type == "inproceedings"
+    assert "journal" not in vaswani.fields
+    assert vaswani.fields["booktitle"] == 'neurips # " 30"'
+    assert vaswani.get("pages") == "5998--6008"  # an @inproceedings takes pages
+    # An alias never equals a key: biber would drop one of the two entries.
+    assert [a.lower() for a in vaswani.aliases] == ["vaswani2017attentionarxiv"]
+
+
+def test_merge_fills_only_fields_the_type_takes() -> None:
+    preprint = Entry("doe2020x", "misc", {"title": "{X}", "eprint": "{2001.00001}"})
+    copy = Entry(
+        "scholar",
+        "article",
+        {"journal": "{arXiv preprint arXiv:2001.00001}", "volume": "{3}", "doi": "{10.1/x}"},
+    )
+    assert merge_missing_fields(preprint, copy) == ["doi"]
+    assert "journal" not in preprint.fields and "volume" not in preprint.fields
+    article = Entry("doe2020y", "article", {"title": "{Y}", "journaltitle": "{J}"})
+    copy = Entry("scholar", "article", {"journal": "{Journal}", "date": "{2020}"})
+    assert merge_missing_fields(article, copy) == ["date"]
+
+
+def test_import_writes_types_as_written(fixture_copy) -> None:  # type: ignore[no-untyped-def]
+    db: Path = fixture_copy("store/db")
+    foreign = FIXTURES / "foreign" / "db" / "foreign.bib"
+    result = run_cli("--bib", str(db), "import", str(foreign))
+    assert result.returncode == 0, result.stderr
+    text = (db / "references.bib").read_text()
+    assert "@book_section{mills2010authors," in text
+    assert "@Newspaper_Article{ramos2019box," in text
+    assert "@ARTICLE{bica1982integrated," in text

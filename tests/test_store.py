@@ -183,3 +183,33 @@ def test_atomic_replace_writes_into_a_device_instead_of_replacing_it() -> None:
     with pytest.raises(WriteError, match="No space left on device"):
         store.atomic_replace(Path("/dev/full"), b"data")
     assert stat.S_ISCHR(os.stat("/dev/full").st_mode)
+
+
+def test_tag_keeps_foreign_types_and_keys_as_written(fixture_copy) -> None:  # type: ignore[no-untyped-def]
+    """Mendeley's `@web_page`, `@book_section`, `@Newspaper_Article`; NASA ADS and
+    proceedings keys: tagging rewrites only the tagged entry, its type and field names as
+    written."""
+    db = fixture_copy("foreign/db")
+    path = db / "foreign.bib"
+    original = store.load_file(path)
+    for block in [b for b in original.blocks if b.entry is not None]:
+        assert block.entry is not None
+        before = path.read_text()
+        current = next(
+            b for b in store.load_file(path).blocks if b.entry and b.entry.key == block.entry.key
+        )
+        written_type = block.raw[: block.raw.index("{")]
+        result = run_cli("--bib", str(db), "tag", block.entry.key, "--topic", "uat")
+        assert result.returncode == 0, result.stdout + result.stderr
+        after = path.read_text()
+        tail = before[current.end :]
+        assert after.startswith(before[: current.start])
+        assert after.endswith(tail)
+        new_block = after[current.start : len(after) - len(tail)]
+        assert new_block.startswith(written_type + "{" + block.entry.key + ",")
+        retagged = store.parse_bib(path, new_block).blocks[0]
+        assert retagged.entry is not None
+        assert retagged.entry.fields == {**block.entry.fields, "dlg-topics": "{uat}"}
+        # Field names as the file spells them (`PAGES`), then the tag.
+        names = [f.key for f in retagged.parsed.fields]  # type: ignore[attr-defined]
+        assert names == [f.key for f in block.parsed.fields] + ["dlg-topics"]  # type: ignore[attr-defined]

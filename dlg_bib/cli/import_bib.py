@@ -32,9 +32,10 @@ def command(
     """Merge FILE.bib (a publisher export, Google Scholar, Zotero, the legacy records).
 
     Each entry is normalised (house-rule key, bare DOI, arXiv fields, bookkeeping fields
-    dropped). A work already in the database (same DOI, arXiv id or title and first
-    author) is merged into the existing entry instead: the existing key wins, missing
-    fields are filled, the incoming key is kept as an alias in `ids`. New works are
+    dropped). A work already in the database (same DOI or arXiv id; or same title and
+    first author, with no year, venue, volume, number or pages that disagree) is merged
+    into the existing entry instead: the existing key wins, missing fields its type takes
+    are filled (never a second venue), the incoming key is kept as an alias in `ids`. New works are
     appended to bib/references.bib. Input that fails to parse is reported with
     file:line and nothing is written.
     """
@@ -47,11 +48,17 @@ def command(
     report = []
     for entry in plan.added:
         report.append(f"add {entry.key}" + (f"  (was {entry.aliases[0]})" if entry.aliases else ""))
+        for added, other, why in plan.kept_apart:
+            if added is entry:
+                report.append(f"  not merged into {other.key} (same title and first author): {why}")
         if dry_run:
             report.append(store.format_entry(entry))
     for target, incoming, copied in plan.merged:
         what = ", ".join(copied) if copied else "nothing new"
         report.append(f"merge {incoming.key} into {target.key}: {what}")
+        for source, name, why in plan.left_out:
+            if source is incoming:
+                report.append(f"  left out `{name}`: {why}")
     changed = changed_entries(plan)
     if not dry_run and (plan.added or changed):
         ws.save(changed, plan.added)  # first: a failed write reports only the failure
