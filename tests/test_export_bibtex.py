@@ -125,7 +125,7 @@ def test_web_page_link_goes_into_howpublished_or_note(db: Database) -> None:
 
 def test_entries_without_author_or_year_get_sort_key_and_nd() -> None:
     out = one("@misc{w, title={Convolution}, howpublished={Wikipedia}, url={https://e.org/c}}")
-    assert "key = {Wikipedia}" in out and "year = {n.d.}" in out
+    assert "key = {{Wikipedia}}" in out and "year = {n.d.}" in out
 
 
 def test_numeric_edition_becomes_a_word(db: Database) -> None:

@@ -13,13 +13,17 @@ from urllib.parse import quote
 from dlg_bib import ids
 from dlg_bib.export import latex
 from dlg_bib.model import Entry
+from dlg_bib import values
 from dlg_bib.values import MONTH_MACROS
 
 MONTHS = tuple(MONTH_MACROS)  # jan … dec, index + 1 is the month number
+_MONTH_MACRO_NAMES = frozenset(MONTHS)
 _MONTH_BY_NAME = {name: i + 1 for i, name in enumerate(MONTHS)} | {
     full.lower(): i + 1 for i, full in enumerate(MONTH_MACROS.values())
 }
 _ISO_DATE = re.compile(r"^(\d{4})(?:-(\d{1,2}))?(?:-(\d{1,2}))?")
+# One date as biblatex writes it: `1994`, `1994-01`, `1994-01-31` (no range, no time).
+_SINGLE_DATE = re.compile(r"(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?")
 _PAGE_RANGE = re.compile(r"^\s*([\w.]+)\s*(?:-+|\u2013|\u2014)\s*([\w.]+)\s*$")
 _ARXIV_JOURNAL = re.compile(r"arxiv", re.IGNORECASE)
 
@@ -221,12 +225,39 @@ def year_month_day(entry: FieldSource) -> tuple[str, int | None, int | None]:
     return year, month, day
 
 
+def single_date(text: str) -> tuple[str, int | None, int | None] | None:
+    """(year, month, day) of a `date` that is one plain date (`1994-01`); None for ranges
+    (`1994-01/1994-02`), open ends, times or anything else a rewrite would lose."""
+    match = _SINGLE_DATE.fullmatch(text.strip())
+    if not match:
+        return None
+    month = int(match.group(2)) if match.group(2) else None
+    day = int(match.group(3)) if match.group(3) else None
+    if (month is not None and not 1 <= month <= 12) or (day is not None and not 1 <= day <= 31):
+        return None
+    return match.group(1), month, day
+
+
 def month_number(text: str) -> int | None:
+    """The month a value names as a whole (`jun`, `June`, `6`, `Jun.`), else None:
+    `Summer`, `10~January` and `January / February` name no single month."""
     text = text.strip().rstrip(".").lower()
     if text.isdigit():
         number = int(text)
         return number if 1 <= number <= 12 else None
-    return _MONTH_BY_NAME.get(text) or _MONTH_BY_NAME.get(text[:3])
+    return _MONTH_BY_NAME.get(text) or (9 if text == "sept" else None)
+
+
+def month_as_written(entry: FieldSource) -> tuple[str, bool]:
+    """A `month` that names no single month, carried through as written: (value, bare).
+    Concatenations of month macros and strings (`"10~" # jan`) stay bare, since every
+    style defines the month macros; other values become their LaTeX-safe text."""
+    raw = entry.fields.get("month", "").strip()
+    if "#" in raw or raw.lower() in _MONTH_MACRO_NAMES:
+        names = values.macro_names(raw)
+        if names and all(name.lower() in _MONTH_MACRO_NAMES for name in names):
+            return raw, True
+    return field_value("month", entry.get("month")), False
 
 
 def pages(text: str) -> str:
