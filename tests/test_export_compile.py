@@ -12,12 +12,12 @@ from __future__ import annotations
 import os
 import re
 import shutil
-import subprocess
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
+from bench.texcompile import compile_biber, compile_bibtex
+from bench.texcompile import pdflatex as _pdflatex
 from tests.conftest import FIXTURES, REPO, run_cli
 
 PAPER = FIXTURES / "export" / "paper"
@@ -34,62 +34,6 @@ def require(*tools: str) -> None:
     if os.environ.get("CI"):
         pytest.fail(f"CI must install {', '.join(missing)} (.ci/run)")
     pytest.skip(f"not installed: {', '.join(missing)}")
-
-
-@dataclass
-class Report:
-    errors: list[str]
-    undefined: list[str]
-    bib_warnings: list[str]
-    log: str
-
-    def assert_clean(self) -> None:
-        assert self.errors == [], self.errors
-        assert self.undefined == [], self.undefined
-        assert self.bib_warnings == [], self.bib_warnings
-
-
-def _run(args: list[str], cwd: Path) -> None:
-    subprocess.run(args, cwd=cwd, capture_output=True, timeout=120, check=False)
-
-
-def _pdflatex(cwd: Path, job: str, style: str | None) -> None:
-    prefix = f"\\def\\bibstylename{{{style}}}" if style else ""
-    _run(
-        ["pdflatex", "-interaction=nonstopmode", f"-jobname={job}", f"{prefix}\\input{{{job}}}"],
-        cwd,
-    )
-
-
-def _latex_report(cwd: Path, job: str, blg_warning: re.Pattern[str]) -> Report:
-    log = (cwd / f"{job}.log").read_text(errors="replace")
-    blg = (cwd / f"{job}.blg").read_text(errors="replace")
-    errors = [line for line in log.splitlines() if line.startswith("!")]
-    errors += [line for line in blg.splitlines() if re.search(r"error message|ERROR -", line)]
-    undefined = re.findall(r"Citation [`']([^']*)' .*undefined", log)
-    if "There were undefined references" in log:
-        undefined.append("(there were undefined references)")
-    undefined += re.findall(r"Package biblatex Warning: [^\n]*", log)
-    warnings = [line for line in blg.splitlines() if blg_warning.search(line)]
-    return Report(errors, undefined, warnings, log)
-
-
-def compile_bibtex(cwd: Path, job: str, style: str, *, already_ran_latex: bool = False) -> Report:
-    if not already_ran_latex:
-        _pdflatex(cwd, job, style)
-    _run(["bibtex", job], cwd)
-    _pdflatex(cwd, job, style)
-    _pdflatex(cwd, job, style)
-    return _latex_report(cwd, job, re.compile(r"^Warning--|^\(There (?:was|were) \d+ warnings?\)"))
-
-
-def compile_biber(cwd: Path, job: str, *, already_ran_latex: bool = False) -> Report:
-    if not already_ran_latex:
-        _pdflatex(cwd, job, None)
-    _run(["biber", job], cwd)
-    _pdflatex(cwd, job, None)
-    _pdflatex(cwd, job, None)
-    return _latex_report(cwd, job, re.compile(r"WARN -"))
 
 
 def _export(db: Path, out: Path, fmt: str, *args: str) -> None:
