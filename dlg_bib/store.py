@@ -188,7 +188,7 @@ def _first_values(fields: list[bpm.Field]) -> dict[str, str]:
 def repeated_fields(block: Block) -> list[tuple[str, int]]:
     """The repeated fields of an entry's block, (name as written, 1-based line) of each
     repetition after the first; [] for the usual entry."""
-    parsed = block.parsed
+    parsed: bpm.Block | None = block.parsed
     if isinstance(parsed, bpm.DuplicateFieldKeyBlock):
         parsed = parsed.ignore_error_block
     if not isinstance(parsed, bpm.Entry):

@@ -17,7 +17,8 @@ from dlg_bib.export import latex, record
 from dlg_bib.export.record import FieldSource, ResolvedOnUse
 from dlg_bib.model import Entry
 from dlg_bib.names import Name, csl_name, parse_names
-from dlg_bib.text import latex_to_text
+from dlg_bib.render.context import decode
+from dlg_bib.render.escape import safe_url
 
 TYPES = {
     "article": "article-journal",
@@ -54,6 +55,23 @@ _INHERITED = (
     "edition",
     "url",
 )
+# Fields CSL holds as plain text, as pandoc maps them (`pandoc -f bibtex -t csljson`); the
+# first of two fields for one variable wins.
+_TEXT_VARIABLES = (
+    ("note", "note"),
+    ("addendum", "note"),
+    ("annote", "annote"),
+    ("annotation", "annote"),
+    ("abstract", "abstract"),
+    ("keywords", "keyword"),
+    ("language", "language"),
+    ("shorttitle", "title-short"),
+    ("version", "version"),
+    ("pubstate", "status"),
+    ("volumes", "number-of-volumes"),
+    ("eventtitle", "event"),
+    ("venue", "event-place"),
+)
 _PLAIN_NUMBER = re.compile(r"^\d+$")
 _PROCEEDINGS_OF = re.compile(r"^proceedings of (the )?", re.IGNORECASE)
 _EDITION_WORDS = {
@@ -67,15 +85,9 @@ Item = dict[str, Any]
 
 
 def text(value: str) -> str:
-    """Unicode text of a LaTeX value (math as Unicode too, braces gone)."""
-    if not value:
-        return ""
-    fast = latex.to_unicode(value, _math_text)
-    return fast if fast is not None else latex_to_text(value, keep_math=False)
-
-
-def _math_text(formula: str) -> str:
-    return latex_to_text(formula, keep_math=False)
+    """Unicode text of a LaTeX value (math as Unicode too, braces gone); TeX that reads or
+    writes files (`\\input{…}`) is kept as written, never dropped (the index's decoder)."""
+    return decode(value).strip()
 
 
 def to_items(
@@ -122,11 +134,15 @@ def to_item(
             value = parent.get(name)
         return value.strip()
 
-    item: Item = {"id": entry.key, "type": csl_type(entry)}
-    title = get("title")
-    _put(item, "title", text(latex.sentence_case(title) if sentence_case else title))
+    item: Item = {"id": entry.key, "citation-key": entry.key, "type": csl_type(entry)}
+    _put(item, "title", _title(entry, sentence_case))
     _put_names(item, "author", get("author"))
     _put_names(item, "editor", get("editor"))
+    _put_names(item, "translator", get("translator"))
+    _put_names(item, "container-author", get("bookauthor"))
+    for field, variable in _TEXT_VARIABLES:
+        if field in own and variable not in item:
+            _put(item, variable, text(entry.get(field).strip()))
     _put_container(item, entry, parent, events)
     if sentence_case and item["type"] == "chapter" and "container-title" in item:
         # A chapter's container is a book, whose title is sentence-cased like any other.
@@ -137,6 +153,7 @@ def to_item(
     _put_number(item, entry, get("number"))
     _put(item, "page", text(get("pages").replace("--", "-")))
     _put(item, "edition", _edition(text(get("edition"))))
+    _put(item, "original-date", _date_parts_of(entry.get("origdate").strip()))
     _put(item, "chapter-number", text(entry.get("chapter").strip()))
     _put(item, "publisher", text(_publisher(entry, get)))
     _put(item, "publisher-place", text(get("address") or get("location")))
@@ -147,6 +164,16 @@ def to_item(
     _put(item, "ISSN", entry.get("issn").strip())
     _put_identifiers(item, entry, get)
     return item
+
+
+def _title(entry: FieldSource, sentence_case: bool) -> str:
+    """The title as pandoc gives it: `Title: Subtitle. Addon`."""
+    parts = [entry.get(name).strip() for name in ("title", "subtitle")]
+    title = ": ".join(part for part in parts if part)
+    addon = entry.get("titleaddon").strip()
+    if addon:
+        title = f"{title}. {addon}" if title else addon
+    return text(latex.sentence_case(title) if sentence_case else title)
 
 
 def _arxiv_id(entry: FieldSource) -> str | None:
@@ -163,7 +190,7 @@ def csl_type(entry: FieldSource) -> str:
     kind = TYPES.get(entry.entry_type)
     if kind:
         return kind
-    return "webpage" if entry.has("url") else "document"
+    return "webpage" if safe_url(entry.get("url")) else "document"
 
 
 def _put(item: Item, name: str, value: Any) -> None:
@@ -215,21 +242,26 @@ def _put_number(item: Item, entry: FieldSource, number: str) -> None:
         item["number"] = f"arXiv:{arxiv}"
     elif number and item["type"] in ("article-journal", "paper-conference"):
         item["issue"] = text(number)
+    elif number and entry.has("series") and item["type"] != "report":
+        item["collection-number"] = text(number)  # the book's number in its series
     elif number:
         item["number"] = text(number)
 
 
 def _publisher(entry: FieldSource, get: Any) -> str:
+    """Publisher, institution, school or organisation; `howpublished` of anything but a
+    web page (whose site it names, as `container-title`), as pandoc does."""
     if _is_preprint(entry):
         return "arXiv"
-    return str(get("publisher") or get("institution") or get("school") or get("organization"))
+    found = get("publisher") or get("institution") or get("school") or get("organization")
+    if not found and not entry.has("url"):
+        found = get("howpublished")
+    return str(found)
 
 
 def _genre(entry: FieldSource) -> str:
     if entry.entry_type in _THESIS_GENRE:
         return _THESIS_GENRE[entry.entry_type]
-    if entry.entry_type in ("misc", "online") and not entry.has("url"):
-        return text(entry.get("howpublished").strip())
     return text(entry.get("type").strip())
 
 
@@ -240,6 +272,12 @@ def _edition(value: str) -> str:
 
 
 def _put_issued(item: Item, entry: FieldSource, parent: FieldSource | None) -> None:
+    date = entry.get("date").strip()
+    if "/" in date and not entry.has("year"):
+        ends = [record.single_date(end) for end in date.split("/", 1)]
+        if all(ends):  # a range, `1994-01/1994-02`: both ends, as CSL writes ranges
+            item["issued"] = {"date-parts": [_parts(*end) for end in ends if end]}
+            return
     year, month, day = record.year_month_day(entry)
     if not year and parent is not None:
         year, month, day = record.year_month_day(parent)
@@ -248,8 +286,11 @@ def _put_issued(item: Item, entry: FieldSource, parent: FieldSource | None) -> N
     if not _PLAIN_NUMBER.match(year):
         item["issued"] = {"literal": text(year)}
         return
-    parts = [int(year)] + ([month] if month else []) + ([day] if month and day else [])
-    item["issued"] = {"date-parts": [parts]}
+    item["issued"] = {"date-parts": [_parts(year, month, day)]}
+
+
+def _parts(year: str, month: int | None, day: int | None) -> list[int]:
+    return [int(year)] + ([month] if month else []) + ([day] if month and day else [])
 
 
 def _date_parts_of(value: str) -> dict[str, Any] | None:
@@ -266,8 +307,9 @@ def _put_identifiers(item: Item, entry: FieldSource, get: Any) -> None:
     arxiv = _arxiv_id(entry)
     if not url and arxiv and _is_preprint(entry):
         url = ids.arxiv_abs_url(arxiv)
+    url = safe_url(url)  # http(s) only: `javascript:` is no link
     if url and not (doi and ids.normalize_doi(url) == doi):
-        item["URL"] = record.safe_url(url)
+        item["URL"] = url
 
 
 # ---- JSON -----------------------------------------------------------------------------------
