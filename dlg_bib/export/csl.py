@@ -37,6 +37,53 @@ TYPES = {
     "unpublished": "manuscript",
     "booklet": "pamphlet",
     "online": "webpage",
+    "electronic": "webpage",
+    "www": "webpage",
+    # biblatex's own types, as pandoc maps them
+    "mvbook": "book",
+    "bookinbook": "chapter",
+    "collection": "book",
+    "mvcollection": "book",
+    "reference": "book",
+    "mvreference": "book",
+    "inreference": "entry-encyclopedia",
+    "mvproceedings": "book",
+    "dataset": "dataset",
+    "patent": "patent",
+    "periodical": "periodical",
+    "software": "software",
+    "suppbook": "chapter",
+    "suppcollection": "chapter",
+    "suppperiodical": "article-journal",
+}
+# biblatex/babel language names to the BCP 47 tags CSL expects (pandoc's table, the common
+# part); others are given as written.
+_LANGUAGES = {
+    "english": "en-US",
+    "american": "en-US",
+    "usenglish": "en-US",
+    "british": "en-GB",
+    "ukenglish": "en-GB",
+    "german": "de-DE",
+    "ngerman": "de-DE",
+    "austrian": "de-AT",
+    "naustrian": "de-AT",
+    "french": "fr-FR",
+    "italian": "it-IT",
+    "spanish": "es-ES",
+    "portuguese": "pt-PT",
+    "brazil": "pt-BR",
+    "dutch": "nl-NL",
+    "swedish": "sv-SE",
+    "danish": "da-DK",
+    "norsk": "nb-NO",
+    "finnish": "fi-FI",
+    "polish": "pl-PL",
+    "russian": "ru-RU",
+    "greek": "el-GR",
+    "latin": "la",
+    "japanese": "ja-JP",
+    "chinese": "zh-CN",
 }
 _THESIS_GENRE = {"phdthesis": "PhD thesis", "mastersthesis": "Master's thesis"}
 # Fields a child inherits from its crossref parent when it has none of its own.
@@ -64,13 +111,17 @@ _TEXT_VARIABLES = (
     ("annotation", "annote"),
     ("abstract", "abstract"),
     ("keywords", "keyword"),
-    ("language", "language"),
     ("shorttitle", "title-short"),
     ("version", "version"),
     ("pubstate", "status"),
     ("volumes", "number-of-volumes"),
     ("eventtitle", "event"),
     ("venue", "event-place"),
+    ("pagetotal", "number-of-pages"),
+    ("origpublisher", "original-publisher"),
+    ("origlocation", "original-publisher-place"),
+    ("pmid", "PMID"),
+    ("pmcid", "PMCID"),
 )
 _PLAIN_NUMBER = re.compile(r"^\d+$")
 _PROCEEDINGS_OF = re.compile(r"^proceedings of (the )?", re.IGNORECASE)
@@ -135,7 +186,8 @@ def to_item(
         return value.strip()
 
     item: Item = {"id": entry.key, "citation-key": entry.key, "type": csl_type(entry)}
-    _put(item, "title", _title(entry, sentence_case))
+    _put_titles(item, entry, sentence_case)
+    _put(item, "language", _language(entry))
     _put_names(item, "author", get("author"))
     _put_names(item, "editor", get("editor"))
     _put_names(item, "translator", get("translator"))
@@ -154,6 +206,9 @@ def to_item(
     _put(item, "page", text(get("pages").replace("--", "-")))
     _put(item, "edition", _edition(text(get("edition"))))
     _put(item, "original-date", _date_parts_of(entry.get("origdate").strip()))
+    _put(item, "event-date", _date_of(entry.get("eventdate").strip()))
+    if entry.entry_type == "patent":
+        _put(item, "jurisdiction", text(entry.get("location").strip()))
     _put(item, "chapter-number", text(entry.get("chapter").strip()))
     _put(item, "publisher", text(_publisher(entry, get)))
     _put(item, "publisher-place", text(get("address") or get("location")))
@@ -166,14 +221,42 @@ def to_item(
     return item
 
 
-def _title(entry: FieldSource, sentence_case: bool) -> str:
-    """The title as pandoc gives it: `Title: Subtitle. Addon`."""
-    parts = [entry.get(name).strip() for name in ("title", "subtitle")]
+def _put_titles(item: Item, entry: FieldSource, sentence_case: bool) -> None:
+    """Title, volume title and short title as pandoc gives them: `Title: Subtitle. Addon`;
+    with a biblatex `maintitle`, that is the title and the entry's own the volume title; the
+    short title is `shorttitle`, or the title before its subtitle."""
+    own = _title(entry, "", sentence_case)
+    main = _title(entry, "main", sentence_case)
+    if main:
+        _put(item, "title", main)
+        _put(item, "volume-title", own)
+    else:
+        _put(item, "title", own)
+    short = entry.get("shorttitle").strip()
+    if short:
+        _put(item, "title-short", text(short))
+        return
+    first = entry.get("maintitle" if main else "title").strip()
+    has_subtitle = entry.has("mainsubtitle" if main else "subtitle")
+    if not has_subtitle and ":" in first:
+        first = first.split(":", 1)[0]
+    elif not has_subtitle:
+        return
+    _put(item, "title-short", text(latex.sentence_case(first) if sentence_case else first))
+
+
+def _title(entry: FieldSource, prefix: str, sentence_case: bool) -> str:
+    parts = [entry.get(prefix + name).strip() for name in ("title", "subtitle")]
     title = ": ".join(part for part in parts if part)
-    addon = entry.get("titleaddon").strip()
+    addon = entry.get(prefix + "titleaddon").strip()
     if addon:
         title = f"{title}. {addon}" if title else addon
     return text(latex.sentence_case(title) if sentence_case else title)
+
+
+def _language(entry: FieldSource) -> str:
+    name = (entry.get("langid") or entry.get("language")).strip()
+    return _LANGUAGES.get(name.lower(), text(name))
 
 
 def _arxiv_id(entry: FieldSource) -> str | None:
@@ -274,9 +357,9 @@ def _edition(value: str) -> str:
 def _put_issued(item: Item, entry: FieldSource, parent: FieldSource | None) -> None:
     date = entry.get("date").strip()
     if "/" in date and not entry.has("year"):
-        ends = [record.single_date(end) for end in date.split("/", 1)]
-        if all(ends):  # a range, `1994-01/1994-02`: both ends, as CSL writes ranges
-            item["issued"] = {"date-parts": [_parts(*end) for end in ends if end]}
+        issued = _date_of(date)  # a range, `1994-01/1994-02`: both ends
+        if issued is not None:
+            item["issued"] = issued
             return
     year, month, day = record.year_month_day(entry)
     if not year and parent is not None:
@@ -291,6 +374,14 @@ def _put_issued(item: Item, entry: FieldSource, parent: FieldSource | None) -> N
 
 def _parts(year: str, month: int | None, day: int | None) -> list[int]:
     return [int(year)] + ([month] if month else []) + ([day] if month and day else [])
+
+
+def _date_of(value: str) -> dict[str, Any] | None:
+    """A biblatex date or range (`1924-02-03/1924-02-05`) as CSL date parts."""
+    ends = [record.single_date(end) for end in value.split("/", 1)] if value else []
+    if not ends or not all(ends):
+        return _date_parts_of(value)
+    return {"date-parts": [_parts(*end) for end in ends if end]}
 
 
 def _date_parts_of(value: str) -> dict[str, Any] | None:
