@@ -80,7 +80,7 @@ def _set_date(entry: FieldSource, out: Record) -> None:
             year = ""  # the date says it already
         if given is not None and (not month_text or month == given[1]):
             month_text = ""
-    elif year.isdigit() and (month or not month_text):
+    elif len(year) == 4 and year.isdigit() and (month or not month_text):
         fields["date"] = _iso_date(year, month, None)
         year = month_text = ""
     if year:

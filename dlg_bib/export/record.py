@@ -29,7 +29,9 @@ _ARXIV_JOURNAL = re.compile(r"arxiv", re.IGNORECASE)
 
 # Fields copied verbatim: identifiers and URLs (biblatex reads them verbatim; LaTeX-escaping
 # them would corrupt links).
-VERBATIM = frozenset({"url", "doi", "eprint", "urldate", "crossref", "ids", "isbn", "issn"})
+VERBATIM = frozenset(
+    {"url", "doi", "eprint", "urldate", "crossref", "ids", "isbn", "issn", "file", "pdf"}
+)
 NAME_FIELDS = frozenset({"author", "editor", "bookauthor", "translator"})
 TITLE_FIELDS = frozenset({"title"})
 
