@@ -35,6 +35,7 @@ GROUP_TOML = f'[group]\nname = "Corpus"\n\n[[topics]]\nid = "{TOPIC}"\ntitle = "
 TOOLS = ("pdflatex", "bibtex", "biber", "pandoc")
 _SCHEMA = json.loads((REPO / "dlg_bib" / "data" / "csl-data.json").read_text(encoding="utf-8"))
 CSL_VARIABLES = frozenset(_SCHEMA["items"]["properties"])
+CSL_TYPES = frozenset(_SCHEMA["items"]["properties"]["type"]["enum"])
 
 
 @dataclass
@@ -177,8 +178,12 @@ def check_csl(source: Path, db: Path, result: Result) -> None:
     missing_fields: Counter[str] = Counter()
     for key, item in theirs.items():
         mine = ours.get(key.lower())
-        if mine is not None:  # pandoc's extensions (`other-ids`) are not CSL: not asked for
-            missing_fields.update((set(item) & CSL_VARIABLES) - set(mine))
+        if item.get("type") not in CSL_TYPES:
+            continue  # pandoc has no CSL item for it (`@set`: type "")
+        # pandoc's extensions (`other-ids`) are not CSL, and empty values say nothing.
+        kept = {name for name, value in item.items() if value not in ("", [], {})}
+        if mine is not None:
+            missing_fields.update((kept & CSL_VARIABLES) - set(mine))
     result.notes.append(f"csl-json: {len(ours)} items (pandoc {len(theirs)})")
     if missing_entries:
         result.losses.append(

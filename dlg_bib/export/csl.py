@@ -205,7 +205,7 @@ def to_item(
     _put_number(item, entry, get("number"))
     _put(item, "page", text(get("pages").replace("--", "-")))
     _put(item, "edition", _edition(text(get("edition"))))
-    _put(item, "original-date", _date_parts_of(entry.get("origdate").strip()))
+    _put(item, "original-date", _date_of(entry.get("origdate") or entry.get("origyear")))
     _put(item, "event-date", _date_of(entry.get("eventdate").strip()))
     if entry.entry_type == "patent":
         _put(item, "jurisdiction", text(entry.get("location").strip()))
@@ -301,6 +301,8 @@ def _put_container(
     container = entry.get("journal") or entry.get("journaltitle") or entry.get("booktitle")
     if not container and parent is not None:
         container = parent.get("booktitle") or parent.get("title")
+    if not container and entry.entry_type == "periodical":
+        container = entry.get("title")  # an issue of a journal: the journal
     if _is_preprint(entry):
         container = ""
     elif not container and item["type"] == "webpage":
@@ -323,10 +325,10 @@ def _put_number(item: Item, entry: FieldSource, number: str) -> None:
     arxiv = _arxiv_id(entry)
     if arxiv and _is_preprint(entry):
         item["number"] = f"arXiv:{arxiv}"
-    elif number and item["type"] in ("article-journal", "paper-conference"):
+    elif number and entry.has("series") and item["type"] not in ("article-journal", "report"):
+        item["collection-number"] = text(number)  # the volume's number in its series
+    elif number and item["type"] in ("article-journal", "paper-conference", "periodical"):
         item["issue"] = text(number)
-    elif number and entry.has("series") and item["type"] != "report":
-        item["collection-number"] = text(number)  # the book's number in its series
     elif number:
         item["number"] = text(number)
 
@@ -378,6 +380,7 @@ def _parts(year: str, month: int | None, day: int | None) -> list[int]:
 
 def _date_of(value: str) -> dict[str, Any] | None:
     """A biblatex date or range (`1924-02-03/1924-02-05`) as CSL date parts."""
+    value = value.strip()
     ends = [record.single_date(end) for end in value.split("/", 1)] if value else []
     if not ends or not all(ends):
         return _date_parts_of(value)
@@ -398,9 +401,28 @@ def _put_identifiers(item: Item, entry: FieldSource, get: Any) -> None:
     arxiv = _arxiv_id(entry)
     if not url and arxiv and _is_preprint(entry):
         url = ids.arxiv_abs_url(arxiv)
+    if not url:
+        url = _eprint_url(entry)
     url = safe_url(url)  # http(s) only: `javascript:` is no link
-    if url and not (doi and ids.normalize_doi(url) == doi):
+    if url:
         item["URL"] = url
+
+
+# Where biblatex's `eprinttype`s live (as pandoc links them).
+_EPRINT_URLS = {
+    "arxiv": "https://arxiv.org/abs/",
+    "googlebooks": "https://books.google.com?id=",
+    "jstor": "https://www.jstor.org/stable/",
+    "pubmed": "https://www.ncbi.nlm.nih.gov/pubmed/",
+    "hdl": "https://hdl.handle.net/",
+}
+
+
+def _eprint_url(entry: FieldSource) -> str:
+    eprint = entry.get("eprint").strip()
+    kind = (entry.get("eprinttype") or entry.get("archiveprefix")).strip().lower()
+    base = _EPRINT_URLS.get(kind)
+    return base + eprint if base and eprint and " " not in eprint else ""
 
 
 # ---- JSON -----------------------------------------------------------------------------------
