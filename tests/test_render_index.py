@@ -14,8 +14,8 @@ from click.testing import CliRunner
 from jsonschema import Draft7Validator
 from referencing import Registry, Resource
 
-from dlg_bib.cli import cli
 from dlg_bib import export
+from dlg_bib.cli import cli
 from dlg_bib.database import open_database
 from dlg_bib.render import index
 from dlg_bib.render.environment import package_templates

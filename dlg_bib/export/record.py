@@ -10,10 +10,9 @@ from functools import lru_cache
 from typing import Protocol
 from urllib.parse import quote
 
-from dlg_bib import ids
+from dlg_bib import ids, values
 from dlg_bib.export import latex
 from dlg_bib.model import Entry
-from dlg_bib import values
 from dlg_bib.values import MONTH_MACROS
 
 MONTHS = tuple(MONTH_MACROS)  # jan … dec, index + 1 is the month number
