@@ -164,3 +164,14 @@ def test_non_utf8_file_is_a_clear_error() -> None:
     with pytest.raises(ParseError) as info:
         store.load_file(FIXTURES / "malformed" / "not_utf8.bib")
     assert "not_utf8.bib:2" in str(info.value)
+
+
+def test_entry_with_a_repeated_field_is_kept_with_its_first_value() -> None:
+    """BibTeX keeps the first value of a repeated field and warns; bibtexparser drops the
+    whole entry. The store keeps it, and the file still counts as having a syntax error."""
+    bib = store.load_file(FIXTURES / "export" / "realworld" / "faithful.bib")
+    entry = next(e for e in bib.entries if e.key == "repeated2019")
+    assert entry.get("title") == "The First Title" and entry.get("volume") == "3"
+    block = bib.block_of(entry)
+    assert store.repeated_fields(block) == [("title", block.line + 5)]
+    assert [p.rule for p in bib.problems if p.key == "repeated2019"] == ["duplicate-field"]
