@@ -35,7 +35,6 @@ GROUP_TOML = f'[group]\nname = "Corpus"\n\n[[topics]]\nid = "{TOPIC}"\ntitle = "
 TOOLS = ("pdflatex", "bibtex", "biber", "pandoc")
 _SCHEMA = json.loads((REPO / "dlg_bib" / "data" / "csl-data.json").read_text(encoding="utf-8"))
 CSL_VARIABLES = frozenset(_SCHEMA["items"]["properties"])
-CSL_TYPES = frozenset(_SCHEMA["items"]["properties"]["type"]["enum"])
 
 
 @dataclass
@@ -176,14 +175,21 @@ def check_csl(source: Path, db: Path, result: Result) -> None:
     ours = {item["id"].lower(): item for item in json.loads(exported.stdout or "[]")}
     missing_entries = [key for key in theirs if key.lower() not in ours]
     missing_fields: Counter[str] = Counter()
+    sets = {e.key.lower() for e in store.load_file(source).entries if e.entry_type == "set"}
     for key, item in theirs.items():
         mine = ours.get(key.lower())
-        if item.get("type") not in CSL_TYPES:
-            continue  # pandoc has no CSL item for it (`@set`: type "")
-        # pandoc's extensions (`other-ids`) are not CSL, and empty values say nothing.
-        kept = {name for name, value in item.items() if value not in ("", [], {})}
-        if mine is not None:
-            missing_fields.update((kept & CSL_VARIABLES) - set(mine))
+        if mine is None or key.lower() in sets:
+            continue  # pandoc fills a `@set` with its first member's fields
+        # pandoc's extensions (`other-ids`) are not CSL, and empty values say nothing; a
+        # value kept under another variable (a web page's site) is kept.
+        missing_fields.update(
+            name
+            for name, value in item.items()
+            if name in CSL_VARIABLES
+            and value not in ("", [], {})
+            and name not in mine
+            and value not in mine.values()
+        )
     result.notes.append(f"csl-json: {len(ours)} items (pandoc {len(theirs)})")
     if missing_entries:
         result.losses.append(

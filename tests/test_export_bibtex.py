@@ -218,7 +218,5 @@ def test_export_adds_only_a_braced_sort_key_and_nothing_else(
         written = {renamed.get(name, name) for name in original[key].fields} | {"@type"}
         added = set(fields) - written - {"year"}  # year: from a biblatex date
         assert added <= {"key"}, (key, added)
-    assert realworld["parens2020"]["key"] == (
-        "{Tools (and More) for Parsing: A Survey (Part 1)}"
-    )
+    assert realworld["parens2020"]["key"] == ("{Tools (and More) for Parsing: A Survey (Part 1)}")
     assert "key" not in realworld["repeated2019"]  # it has an author

@@ -340,7 +340,7 @@ def _publisher(entry: FieldSource, get: Any) -> str:
         return "arXiv"
     found = get("publisher") or get("institution") or get("school") or get("organization")
     if not found and not entry.has("url"):
-        found = get("howpublished")
+        found = get("howpublished")  # a web page's is its site: `container-title`
     return str(found)
 
 
