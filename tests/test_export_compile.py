@@ -16,7 +16,12 @@ from pathlib import Path
 
 import pytest
 
-from bench.texcompile import compile_biber, compile_bibtex
+from bench.texcompile import (
+    BIBLATEX_DOCUMENT,
+    NATBIB_DOCUMENT,
+    compile_biber,
+    compile_bibtex,
+)
 from bench.texcompile import pdflatex as _pdflatex
 from tests.conftest import FIXTURES, REPO, run_cli
 
@@ -119,3 +124,37 @@ def test_aux_subset_compiles_with_biber(tmp_path: Path) -> None:
     assert "ids = {vaswani2017}" in exported  # the alias the paper cites
     report = compile_biber(work, "paper-biblatex", already_ran_latex=True)
     report.assert_clean()
+
+
+# ---- real-world shapes (issue 13): never worse than the original file --------------------
+
+REALWORLD = FIXTURES / "export" / "realworld" / "faithful.bib"
+
+
+@pytest.mark.parametrize("fmt", ["bibtex", "biblatex"])
+def test_realworld_export_compiles_no_worse_than_the_original(tmp_path: Path, fmt: str) -> None:
+    """The exported file against the original, in the same `\\nocite{*}` document: no
+    more errors or warnings (the original warns about the repeated field and the entry
+    without author or key), and every entry listed."""
+    require("pdflatex", "bibtex" if fmt == "bibtex" else "biber")
+    reports = {}
+    for label in ("original", "export"):
+        work = tmp_path / label
+        work.mkdir()
+        if label == "original":
+            shutil.copy2(REALWORLD, work / "refs.bib")
+        else:
+            _export(REALWORLD, work / "refs.bib", fmt)
+        if fmt == "bibtex":
+            (work / "doc.tex").write_text(NATBIB_DOCUMENT)
+            reports[label] = compile_bibtex(work, "doc", None)
+        else:
+            (work / "doc.tex").write_text(BIBLATEX_DOCUMENT)
+            reports[label] = compile_biber(work, "doc")
+    original, exported = reports["original"], reports["export"]
+    assert exported.errors == []
+    # biblatex, like the original, says "Month out of range" for `Summer`: kept as written.
+    assert exported.problems <= original.problems, (exported.bib_warnings, exported.undefined)
+    assert exported.entries == 9 >= original.entries  # all of them; never fewer
+    if fmt == "bibtex":
+        assert exported.bib_warnings == []  # 0 warnings: what the added key is for
