@@ -123,6 +123,11 @@ _TEXT_VARIABLES = (
     ("pmid", "PMID"),
     ("pmcid", "PMCID"),
 )
+_RARE_FIELDS = frozenset(
+    {field for field, _ in _TEXT_VARIABLES}
+    | {"langid", "language", "translator", "bookauthor", "origdate", "origyear", "eventdate"}
+    | {"location"}  # a patent's jurisdiction
+)
 _PLAIN_NUMBER = re.compile(r"^\d+$")
 _PROCEEDINGS_OF = re.compile(r"^proceedings of (the )?", re.IGNORECASE)
 _EDITION_WORDS = {
@@ -187,14 +192,13 @@ def to_item(
 
     item: Item = {"id": entry.key, "citation-key": entry.key, "type": csl_type(entry)}
     _put_titles(item, entry, sentence_case)
-    _put(item, "language", _language(entry))
     _put_names(item, "author", get("author"))
     _put_names(item, "editor", get("editor"))
-    _put_names(item, "translator", get("translator"))
-    _put_names(item, "container-author", get("bookauthor"))
-    for field, variable in _TEXT_VARIABLES:
-        if field in own and variable not in item:
-            _put(item, variable, text(entry.get(field).strip()))
+    # The fields most entries lack, looked for only when present: this runs per entry of
+    # the index and of every export.
+    rare = own.keys() & _RARE_FIELDS
+    if rare:
+        _put_rare(item, entry, rare)
     _put_container(item, entry, parent, events)
     if sentence_case and item["type"] == "chapter" and "container-title" in item:
         # A chapter's container is a book, whose title is sentence-cased like any other.
@@ -205,26 +209,44 @@ def to_item(
     _put_number(item, entry, get("number"))
     _put(item, "page", text(get("pages").replace("--", "-")))
     _put(item, "edition", _edition(text(get("edition"))))
-    _put(item, "original-date", _date_of(entry.get("origdate") or entry.get("origyear")))
-    _put(item, "event-date", _date_of(entry.get("eventdate").strip()))
-    if entry.entry_type == "patent":
-        _put(item, "jurisdiction", text(entry.get("location").strip()))
-    _put(item, "chapter-number", text(entry.get("chapter").strip()))
+    _put(item, "chapter-number", text(get("chapter")) if "chapter" in own else "")
     _put(item, "publisher", text(_publisher(entry, get)))
     _put(item, "publisher-place", text(get("address") or get("location")))
     _put(item, "genre", _genre(entry))
     _put_issued(item, entry, parent)
-    _put(item, "accessed", _date_parts_of(entry.get("urldate").strip()))
+    if "urldate" in own:
+        _put(item, "accessed", _date_parts_of(entry.get("urldate").strip()))
     _put(item, "ISBN", get("isbn"))
-    _put(item, "ISSN", entry.get("issn").strip())
+    _put(item, "ISSN", get("issn") if "issn" in own else "")
     _put_identifiers(item, entry, get)
     return item
+
+
+def _put_rare(item: Item, entry: FieldSource, rare: set[str]) -> None:
+    _put(item, "language", _language(entry))
+    _put_names(item, "translator", entry.get("translator").strip())
+    _put_names(item, "container-author", entry.get("bookauthor").strip())
+    for field, variable in _TEXT_VARIABLES:
+        if field in rare and variable not in item:
+            _put(item, variable, text(entry.get(field).strip()))
+    _put(item, "original-date", _date_of(entry.get("origdate") or entry.get("origyear")))
+    _put(item, "event-date", _date_of(entry.get("eventdate").strip()))
+    if entry.entry_type == "patent":
+        _put(item, "jurisdiction", text(entry.get("location").strip()))
 
 
 def _put_titles(item: Item, entry: FieldSource, sentence_case: bool) -> None:
     """Title, volume title and short title as pandoc gives them: `Title: Subtitle. Addon`;
     with a biblatex `maintitle`, that is the title and the entry's own the volume title; the
     short title is `shorttitle`, or the title before its subtitle."""
+    names = entry.fields.keys()
+    if not names & _TITLE_PARTS:  # the usual entry: a title, nothing more
+        title = entry.get("title").strip()
+        _put(item, "title", text(latex.sentence_case(title) if sentence_case else title))
+        if ":" in title:
+            short = title.split(":", 1)[0]
+            _put(item, "title-short", text(latex.sentence_case(short) if sentence_case else short))
+        return
     own = _title(entry, "", sentence_case)
     main = _title(entry, "main", sentence_case)
     if main:
@@ -243,6 +265,9 @@ def _put_titles(item: Item, entry: FieldSource, sentence_case: bool) -> None:
     elif not has_subtitle:
         return
     _put(item, "title-short", text(latex.sentence_case(first) if sentence_case else first))
+
+
+_TITLE_PARTS = frozenset({"subtitle", "titleaddon", "shorttitle", "maintitle"})
 
 
 def _title(entry: FieldSource, prefix: str, sentence_case: bool) -> str:
@@ -419,6 +444,8 @@ _EPRINT_URLS = {
 
 
 def _eprint_url(entry: FieldSource) -> str:
+    if "eprint" not in entry.fields:
+        return ""
     eprint = entry.get("eprint").strip()
     kind = (entry.get("eprinttype") or entry.get("archiveprefix")).strip().lower()
     base = _EPRINT_URLS.get(kind)
