@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -117,15 +118,20 @@ def _compare_tagged(
         after.text[new_block.end :] != before.text[block.end :]
     ):
         result.losses.append(f"tag {entry.key}: bytes outside the entry changed")
-    if new.type_as_written != entry.type_as_written or new.key != entry.key:
-        result.losses.append(
-            f"tag {entry.key}: type @{entry.type_as_written} became @{new.type_as_written}"
-        )
+    # The type as the bytes spell it (`@web_page`), not as anyone parsed it.
+    old_type, new_type = _written_type(block.raw), _written_type(new_block.raw)
+    if new_type != old_type or new.key != entry.key:
+        result.losses.append(f"tag {entry.key}: type @{old_type} became @{new_type}")
     untagged = {k: v for k, v in new.fields.items() if k != "dlg-topics"}
     kept = {k: v for k, v in entry.fields.items() if k != "dlg-topics"}
     if untagged != kept:
         changed = sorted(set(untagged.items()) ^ set(kept.items()))
         result.losses.append(f"tag {entry.key}: fields changed: {changed[:4]}")
+
+
+def _written_type(raw: str) -> str:
+    match = re.match(r"\s*@\s*([^\s{(]+)", raw)
+    return match.group(1) if match else ""
 
 
 def compile_pair(source: Path, db: Path, work: Path, fmt: str, result: Result) -> None:

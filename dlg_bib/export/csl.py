@@ -98,6 +98,7 @@ _INHERITED = (
     "date",
     "isbn",
     "series",
+    "number",  # with the series: the volume's number in it
     "volume",
     "edition",
     "url",
@@ -350,7 +351,9 @@ def _put_number(item: Item, entry: FieldSource, number: str) -> None:
     arxiv = _arxiv_id(entry)
     if arxiv and _is_preprint(entry):
         item["number"] = f"arXiv:{arxiv}"
-    elif number and entry.has("series") and item["type"] not in ("article-journal", "report"):
+    elif (
+        number and "collection-title" in item and item["type"] not in ("article-journal", "report")
+    ):
         item["collection-number"] = text(number)  # the volume's number in its series
     elif number and item["type"] in ("article-journal", "paper-conference", "periodical"):
         item["issue"] = text(number)
