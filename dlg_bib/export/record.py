@@ -148,9 +148,14 @@ class ResolvedOnUse:
     def get(self, name: str, default: str = "") -> str:
         text = self._texts.get(name)
         if text is None:
-            if name not in self.fields:
+            raw = self.fields.get(name)
+            if raw is None:
                 return default
-            text = self._texts[name] = self._entry.get(name)
+            if raw[:1] == "{" and raw[-1:] == "}" and "#" not in raw:
+                text = raw[1:-1]  # what `Entry.get` returns for it, without two calls
+            else:
+                text = self._entry.get(name)
+            self._texts[name] = text
         return text
 
     def has(self, name: str) -> bool:
