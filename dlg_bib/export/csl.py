@@ -1,7 +1,10 @@
-"""Entries as CSL-JSON items (schema: CSL 1.0.2 csl-data.json), for `cite` and `--format
-csl-json`. Text is decoded from LaTeX to Unicode; `crossref` children inherit from their
-parent (a chapter's `container-title` is its book's title); arXiv preprints are CSL
-`article`s numbered `arXiv:ID` and published by arXiv, which is how APA and IEEE cite them.
+"""Entries as CSL-JSON items (schema: CSL 1.0.2 csl-data.json): the one mapping that
+`export --format csl-json`, `cite` and the JSON index (`render.index`) share. Text is
+decoded from LaTeX to Unicode; `crossref` children inherit from their parent (a chapter's
+`container-title` is its book's title); arXiv preprints are CSL `article`s numbered
+`arXiv:ID` and published by arXiv, which is how APA and IEEE cite them. Every field that
+`pandoc -f bibtex -t csljson` keeps is kept (note, subtitle, translator, language,
+abstract, keywords, biblatex's extras), under the variable pandoc uses.
 """
 
 from __future__ import annotations
