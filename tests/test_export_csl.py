@@ -100,8 +100,11 @@ def test_edition_words_become_numbers() -> None:
     ],
 )
 def test_to_json_writes_what_json_dumps_writes(value: list[dict[str, object]]) -> None:
-    expected = json.dumps(value, ensure_ascii=False, indent=2, sort_keys=True) + "\n"
+    """One item a line (the index's layout), each as `json.dumps` writes it."""
+    lines = [json.dumps(item, ensure_ascii=False, sort_keys=True) for item in value]
+    expected = "[\n" + ",\n".join(lines) + "\n]\n" if lines else "[]\n"
     assert csl.to_json(value) == expected
+    assert json.loads(csl.to_json(value)) == value
 
 
 # ---- what pandoc keeps (issue 13, rule 11) -------------------------------------------------

@@ -12,7 +12,6 @@ from __future__ import annotations
 import json
 import re
 from functools import lru_cache
-from json.encoder import encode_basestring
 from typing import Any
 
 from dlg_bib import ids
@@ -127,6 +126,12 @@ _TEXT_VARIABLES = (
     ("pmid", "PMID"),
     ("pmcid", "PMCID"),
 )
+# Fields whose text is the variable's value, as is.
+_PLAIN_VARIABLES = (
+    ("series", "collection-title"),
+    ("volume", "volume"),
+    ("chapter", "chapter-number"),
+)
 _RARE_FIELDS = frozenset(
     {field for field, _ in _TEXT_VARIABLES}
     | {"langid", "language", "translator", "bookauthor", "origdate", "origyear", "eventdate"}
@@ -215,20 +220,27 @@ def to_item(
         # A chapter's container is a book, whose title is sentence-cased like any other.
         book = entry.get("booktitle") or (parent.get("title") if parent is not None else "")
         item["container-title"] = text(latex.sentence_case(book.strip()))
-    _put(item, "collection-title", text(get("series")))
-    _put(item, "volume", text(get("volume")))
-    _put_number(item, entry, get("number"))
-    _put(item, "page", text(get("pages").replace("--", "-")))
-    _put(item, "edition", _edition(text(get("edition"))))
-    _put(item, "chapter-number", text(get("chapter")) if "chapter" in own else "")
+    names = own.keys() | inherited.keys()
+    for field, variable in _PLAIN_VARIABLES:
+        if field in names:
+            _put(item, variable, text(get(field)))
+    if "number" in names or _is_preprint(entry):
+        _put_number(item, entry, get("number"))
+    if "pages" in names:
+        _put(item, "page", text(get("pages").replace("--", "-")))
+    if "edition" in names:
+        _put(item, "edition", _edition(text(get("edition"))))
     _put(item, "publisher", text(_publisher(entry, get)))
-    _put(item, "publisher-place", text(get("address") or get("location")))
+    if "address" in names or "location" in names:
+        _put(item, "publisher-place", text(get("address") or get("location")))
     _put(item, "genre", _genre(entry))
     _put_issued(item, entry, parent)
     if "urldate" in own:
         _put(item, "accessed", _date_parts_of(entry.get("urldate").strip()))
-    _put(item, "ISBN", get("isbn"))
-    _put(item, "ISSN", get("issn") if "issn" in own else "")
+    if "isbn" in names:
+        _put(item, "ISBN", get("isbn"))
+    if "issn" in own:
+        _put(item, "ISSN", get("issn"))
     _put_identifiers(item, entry, get)
     return item
 
@@ -385,7 +397,7 @@ def _publisher(entry: FieldSource, get: Any) -> str:
 def _genre(entry: FieldSource) -> str:
     if entry.entry_type in _THESIS_GENRE:
         return _THESIS_GENRE[entry.entry_type]
-    return text(entry.get("type").strip())
+    return text(entry.get("type").strip()) if "type" in entry.fields else ""
 
 
 def _edition(value: str) -> str:
@@ -467,41 +479,18 @@ def _eprint_url(entry: FieldSource) -> str:
 
 # ---- JSON -----------------------------------------------------------------------------------
 
+# One item a line, as `json.dumps(item, ensure_ascii=False, sort_keys=True)` writes it: the
+# layout of the JSON index too. Diff-friendly, and written by the json module's C encoder
+# (with `indent`, the standard library falls back to its pure-Python encoder, which took
+# longer than building the items on big exports).
+ENCODER = json.JSONEncoder(ensure_ascii=False, sort_keys=True, check_circular=False)
+
 
 def to_json(items: list[Item]) -> str:
-    """`json.dumps(items, ensure_ascii=False, indent=2, sort_keys=True)` + newline, byte for
-    byte; with `indent` the standard library falls back to its pure-Python encoder, which
-    took longer than building the items on big exports."""
-    return _json(items, "") + "\n"
+    """A JSON array of `items`, one a line."""
+    return json_lines([ENCODER.encode(item) for item in items])
 
 
-def _json(value: Any, indent: str) -> str:
-    kind = type(value)
-    if kind is str:
-        return str(encode_basestring(value))
-    if kind is dict and value:
-        try:
-            return _json_object(value, indent)
-        except TypeError:  # a key that is not a string: the library's rules
-            pass
-    elif kind is list and value:
-        inner = indent + "  "
-        members = [_json(member, inner) for member in value]
-        return "[\n" + inner + (",\n" + inner).join(members) + "\n" + indent + "]"
-    elif kind is int:
-        return int.__repr__(value)
-    # Anything else (empty containers, numbers, other keys): the library, re-indented (JSON
-    # strings hold no raw newlines, so every newline is a line break of the layout).
-    text = json.dumps(value, ensure_ascii=False, indent=2, sort_keys=True)
-    return text.replace("\n", "\n" + indent)
-
-
-def _json_object(value: dict[Any, Any], indent: str) -> str:
-    """A non-empty object; TypeError when a key is not a string (`encode_basestring`)."""
-    inner = indent + "  "
-    members = []
-    for name in sorted(value):
-        member = value[name]
-        text = encode_basestring(member) if type(member) is str else _json(member, inner)
-        members.append(encode_basestring(name) + ": " + text)
-    return "{\n" + inner + (",\n" + inner).join(members) + "\n" + indent + "}"
+def json_lines(encoded: list[str]) -> str:
+    """A JSON array of already-encoded values, one a line."""
+    return "[\n" + ",\n".join(encoded) + "\n]\n" if encoded else "[]\n"

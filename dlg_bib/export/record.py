@@ -135,7 +135,9 @@ class ResolvedOnUse:
     def arxiv_id(self) -> str | None:
         """`arxiv_id(self)`, worked out once."""
         if self._arxiv is None:
-            self._arxiv = (arxiv_id(self),)
+            fields = self.fields
+            has_id = "eprint" in fields or "url" in fields  # where `arxiv_id` looks
+            self._arxiv = (arxiv_id(self) if has_id else None,)
         return self._arxiv[0]
 
     @property

@@ -28,9 +28,7 @@ SCHEMA_NAME = "dlg-index.schema.json"
 # keys); `json.dumps(indent=…)` would run the pure-Python encoder, about 20x slower.
 _string = json.encoder.encode_basestring  # ensure_ascii=False escaping, in C
 _TRUE_FALSE = ("false", "true")
-# One encoder, not one per line. The data is a tree built here (no cycles), so the encoder
-# need not track containers to detect them.
-_ENCODER = json.JSONEncoder(ensure_ascii=False, sort_keys=True, check_circular=False)
+_ENCODER = csl.ENCODER  # one encoder, not one per line
 
 
 def _object(members: dict[str, str]) -> str:
@@ -187,11 +185,6 @@ def dumps(document: dict[str, Any], encoded: dict[str, list[str]]) -> str:
     return "".join(pieces)
 
 
-def dumps_items(items: list[str]) -> str:
-    """A JSON array of already-encoded items, one a line."""
-    return "".join(["[\n", *_joined(items, ",\n"), "\n]\n"])
-
-
 def _joined(items: list[str], separator: str) -> list[str]:
     """The pieces of `separator.join(items)`, to be joined once with what surrounds them."""
     pieces = [separator] * (2 * len(items) - 1) if items else []
@@ -205,7 +198,7 @@ def build_index(db: Database, *, csl_only: bool = False) -> str:
     # `today` only decides which session is next, which the index does not record.
     ctx = build_context(db, dt.date.min)
     if csl_only:
-        return dumps_items(csl_items(ctx, db, with_dlg=False))
+        return csl.json_lines(csl_items(ctx, db, with_dlg=False))
     references = csl_items(ctx, db, with_dlg=True)
     return dumps(index_document(ctx, db), {"references": references})
 
