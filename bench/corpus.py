@@ -98,7 +98,7 @@ def check_tag(db: Path, bib_path: Path, result: Result) -> None:
             continue
         tagged += 1
         _compare_tagged(before, block, store.load_file(bib_path), result)
-    note = f"tag {tagged}/{len(picks)} ok"
+    note = f"tag {tagged}/{len(picks)} applied"
     result.notes.append(note + (f" ({refused} refused: syntax errors)" if refused else ""))
 
 
