@@ -179,10 +179,13 @@ def _entry_of(parsed: bpm.Entry, path: Path, block: Block, strings: dict[str, st
 
 def _first_values(fields: list[bpm.Field]) -> dict[str, str]:
     """Field values by lowercased name; of a repeated field the first, as BibTeX keeps."""
-    values: dict[str, str] = {}
+    by_name = {f.key.lower(): f.value for f in fields}
+    if len(by_name) == len(fields):
+        return by_name  # no name twice: the usual entry, built the fast way
+    first: dict[str, str] = {}
     for f in fields:
-        values.setdefault(f.key.lower(), f.value)
-    return values
+        first.setdefault(f.key.lower(), f.value)
+    return first
 
 
 def repeated_fields(block: Block) -> list[tuple[str, int]]:
