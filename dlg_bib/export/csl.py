@@ -340,13 +340,22 @@ def _decoded_name(name: Name) -> dict[str, str]:
     return csl_name(name, text)
 
 
+_CONTAINER_FIELDS = ("journal", "journaltitle", "booktitle")
+
+
 def _put_container(
     item: Item, entry: FieldSource, parent: FieldSource | None, events: bool
 ) -> None:
     """Journal, proceedings, book or web site. With `events`, a conference paper without
     pages, volume or editors also names its event: IEEE cites those as talks ("presented
     at EVENT") and prints no venue otherwise; APA would print both, so it is opt-in."""
-    container = entry.get("journal") or entry.get("journaltitle") or entry.get("booktitle")
+    fields = entry.fields
+    container = ""
+    for name in _CONTAINER_FIELDS:
+        if name in fields:
+            container = entry.get(name)
+            if container:
+                break
     if not container and parent is not None:
         container = parent.get("booktitle") or parent.get("title")
     if not container and entry.entry_type == "periodical":
@@ -407,7 +416,7 @@ def _edition(value: str) -> str:
 
 
 def _put_issued(item: Item, entry: FieldSource, parent: FieldSource | None) -> None:
-    date = entry.get("date").strip()
+    date = entry.get("date").strip() if "date" in entry.fields else ""
     if "/" in date and not entry.has("year"):
         issued = _date_of(date)  # a range, `1994-01/1994-02`: both ends
         if issued is not None:

@@ -220,10 +220,11 @@ def doi_of(entry: FieldSource) -> str | None:
 
 def year_month_day(entry: FieldSource) -> tuple[str, int | None, int | None]:
     """Year (as text), month and day numbers from `year`/`month`, or else `date`."""
-    year = entry.get("year").strip()
-    month = month_number(entry.get("month"))
+    fields = entry.fields  # asked first: most entries lack some of the three
+    year = entry.get("year").strip() if "year" in fields else ""
+    month = month_number(entry.get("month")) if "month" in fields else None
     day = None
-    date = entry.get("date").strip()
+    date = entry.get("date").strip() if "date" in fields else ""
     match = _ISO_DATE.match(date) if date else None
     if match:
         year = year or match.group(1)
