@@ -454,12 +454,12 @@ def _date_parts_of(value: str) -> dict[str, Any] | None:
 
 
 def _put_identifiers(item: Item, entry: FieldSource, get: Any) -> None:
-    doi = record.doi_of(entry)
-    _put(item, "DOI", doi)
+    if "doi" in entry.fields:
+        _put(item, "DOI", record.doi_of(entry))
     url = str(get("url"))
-    arxiv = _arxiv_id(entry)
-    if not url and arxiv and _is_preprint(entry):
-        url = ids.arxiv_abs_url(arxiv)
+    if not url and _is_preprint(entry):
+        item["URL"] = ids.arxiv_abs_url(str(_arxiv_id(entry)))  # a checked id: a safe URL
+        return
     if not url:
         url = _eprint_url(entry)
     url = safe_url(url)  # http(s) only: `javascript:` is no link

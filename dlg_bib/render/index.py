@@ -45,17 +45,16 @@ def csl_item(entry: Entry, parent: Entry | None, dlg: str = "") -> str:
     the index, `export --format csl-json` and `cite` agree on every item. `dlg`: the
     encoded dlg data, put under `custom.dlg` (CSL's own extension object)."""
     item = csl.to_item(ResolvedOnUse(entry), None if parent is None else ResolvedOnUse(parent))
-    encoded = _ENCODER.encode(item)
     if not dlg:
-        return encoded
-    # `custom` sorts between the members before and after it: splice it in there, so the
-    # line is what `json.dumps(…, sort_keys=True)` writes for the whole item.
-    after = [name for name in item if name > "custom"]
-    custom = '"custom": {"dlg": ' + dlg + "}"
-    if not after:
-        return encoded[:-1] + ", " + custom + "}"
-    at = encoded.index(_string(min(after)) + ": ")
-    return encoded[:at] + custom + ", " + encoded[at:]
+        return _ENCODER.encode(item)
+    # The encoder sorts `custom` into its place; the dlg data, encoded already, then takes
+    # the place of its stand-in (a string no item holds: JSON writes its NUL as \u0000).
+    item["custom"] = _CUSTOM_STAND_IN
+    return _ENCODER.encode(item).replace(_CUSTOM_ENCODED, '{"dlg": ' + dlg + "}", 1)
+
+
+_CUSTOM_STAND_IN = "\0dlg-custom\0"
+_CUSTOM_ENCODED = _string(_CUSTOM_STAND_IN)
 
 
 def dlg_data(ref: Reference, entry: Entry) -> str:
