@@ -155,6 +155,8 @@ class ResolvedOnUse:
                 return default
             if raw[:1] == "{" and raw[-1:] == "}" and "#" not in raw:
                 text = raw[1:-1]  # what `Entry.get` returns for it, without two calls
+            elif raw.isdigit():
+                text = raw  # `year = 2020`
             else:
                 text = self._entry.get(name)
             self._texts[name] = text
