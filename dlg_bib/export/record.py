@@ -157,6 +157,10 @@ class ResolvedOnUse:
                 text = raw[1:-1]  # what `Entry.get` returns for it, without two calls
             elif raw.isdigit():
                 text = raw  # `year = 2020`
+            elif raw.isalpha() and raw.isascii():  # one macro, `jul`: as `values.resolve`
+                name = raw.lower()
+                strings = self._entry.strings
+                text = strings[name] if name in strings else MONTH_MACROS.get(name, raw)
             else:
                 text = self._entry.get(name)
             self._texts[name] = text
