@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 DLG := $(BIN)/dlg-bib
 
-.PHONY: install test lint readme handout index enrich add check-links export bench format clean
+.PHONY: install test lint readme handout index enrich add check-links export bench corpus format clean
 
 install: $(STAMP)
 
@@ -53,6 +53,10 @@ export: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python -m bench
+
+# Real-world files from ../shared/corpus/ (not part of `make test`; see bench/corpus.py).
+corpus: $(STAMP)
+	$(BIN)/python -m bench.corpus
 
 clean:
 	rm -rf $(VENV) dist .pytest_cache .mypy_cache .ruff_cache

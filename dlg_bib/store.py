@@ -131,6 +131,13 @@ def parse_bib(path: Path, text: str, digest: str = "") -> BibFile:
         parsed = block.parsed
         if isinstance(parsed, bpm.Entry):
             block.entry = _entry_of(parsed, path, block, bib.strings)
+        elif isinstance(parsed, bpm.DuplicateFieldKeyBlock):
+            # BibTeX and biber keep such an entry and ignore the repeated field (with a
+            # warning): so do we, or it would vanish from exports and `cite`. The block stays
+            # a syntax problem, so lint reports it and writers refuse the file.
+            entry = parsed.ignore_error_block
+            if isinstance(entry, bpm.Entry):
+                block.entry = _entry_of(entry, path, block, bib.strings)
     return bib
 
 
@@ -164,13 +171,42 @@ def _entry_of(parsed: bpm.Entry, path: Path, block: Block, strings: dict[str, st
     return Entry(
         key=parsed.key,
         entry_type=parsed.entry_type.lower(),
-        fields={f.key.lower(): f.value for f in parsed.fields},
+        fields=_first_values(parsed.fields),
         file=path,
         line=block.line,
         type_as_written=match.group(1) if match else parsed.entry_type,
         strings=strings,
         names_as_written={f.key.lower(): f.key for f in parsed.fields if not f.key.islower()},
     )
+
+
+def _first_values(fields: list[bpm.Field]) -> dict[str, str]:
+    """Field values by lowercased name; of a repeated field the first, as BibTeX keeps."""
+    by_name = {f.key.lower(): f.value for f in fields}
+    if len(by_name) == len(fields):
+        return by_name  # no name twice: the usual entry, built the fast way
+    first: dict[str, str] = {}
+    for f in fields:
+        first.setdefault(f.key.lower(), f.value)
+    return first
+
+
+def repeated_fields(block: Block) -> list[tuple[str, int]]:
+    """The repeated fields of an entry's block, (name as written, 1-based line) of each
+    repetition after the first; [] for the usual entry."""
+    parsed: bpm.Block | None = block.parsed
+    if isinstance(parsed, bpm.DuplicateFieldKeyBlock):
+        parsed = parsed.ignore_error_block
+    if not isinstance(parsed, bpm.Entry):
+        return []
+    seen: set[str] = set()
+    repeated = []
+    for f in parsed.fields:
+        name = f.key.lower()
+        if name in seen:
+            repeated.append((f.key, (f.start_line or 0) + 1))
+        seen.add(name)
+    return repeated
 
 
 def load_file(path: Path) -> BibFile:

@@ -92,3 +92,28 @@ def test_crossref_chapter_keeps_inbook_before_its_book(db: Database) -> None:
     assert list(found) == ["goodfellow2016deep-ch6", "goodfellow2016deep"]
     assert found["goodfellow2016deep-ch6"]["@type"] == "inbook"
     assert "booktitle" not in found["goodfellow2016deep"]  # biber inherits title -> booktitle
+
+
+# ---- real-world shapes (issue 13) ---------------------------------------------------------
+
+REALWORLD = FIXTURES / "export" / "realworld" / "faithful.bib"
+
+
+@pytest.mark.parametrize(
+    ("key", "expected", "absent"),
+    [
+        ("range1994", ["date = {1994-01/1994-02}"], ["year =", "month ="]),
+        ("junemonth1992", ["date = {1992-06}"], ["year =", "month ="]),
+        ("summer1990", ["year = {1990}", "month = {Summer}"], ["date ="]),
+        ("octmonth1988", ["year = {1988}", 'month = "10~" # jan'], ["date ="]),
+        ("twomonths1991", ["year = {1991}", 'month = jan # " / " # feb'], ["date ="]),
+    ],
+)
+def test_dates_are_rewritten_only_when_nothing_is_lost(
+    key: str, expected: list[str], absent: list[str]
+) -> None:
+    text = export(open_database(REALWORLD), Criteria(keys=[key]), "biblatex").text
+    for line in expected:
+        assert f"  {line},\n" in text, (key, line, text)
+    for start in absent:
+        assert f"  {start}" not in text, (key, start, text)

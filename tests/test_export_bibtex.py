@@ -125,7 +125,7 @@ def test_web_page_link_goes_into_howpublished_or_note(db: Database) -> None:
 
 def test_entries_without_author_or_year_get_sort_key_and_nd() -> None:
     out = one("@misc{w, title={Convolution}, howpublished={Wikipedia}, url={https://e.org/c}}")
-    assert "key = {Wikipedia}" in out and "year = {n.d.}" in out
+    assert "key = {{Wikipedia}}" in out and "year = {n.d.}" in out
 
 
 def test_numeric_edition_becomes_a_word(db: Database) -> None:
@@ -167,3 +167,56 @@ def test_group_bookkeeping_stays_out_of_exports(fmt: str) -> None:
     fields = {name for block in parse_bib(Path("x.bib"), text).entries for name in block.fields}
     assert len(fields) > 10
     assert not {f for f in fields if f.startswith(("dlg-", "oa"))}
+
+
+# ---- real-world shapes (issue 13) ---------------------------------------------------------
+
+REALWORLD = FIXTURES / "export" / "realworld" / "faithful.bib"
+
+
+@pytest.fixture(scope="module")
+def realworld() -> dict[str, dict[str, str]]:
+    text = export(open_database(REALWORLD), Criteria()).text
+    return fields_of(text)
+
+
+@pytest.mark.parametrize(
+    ("key", "month"),
+    [
+        ("octmonth1988", '"10~" # jan'),  # BibTeX prints "10 January": kept as written
+        ("summer1990", "{Summer}"),
+        ("twomonths1991", 'jan # " / " # feb'),  # was truncated to `jan`
+        ("junemonth1992", "jun"),  # one month: the macro, a lossless rewrite
+    ],
+)
+def test_month_is_rewritten_only_when_nothing_is_lost(
+    realworld: dict[str, dict[str, str]], key: str, month: str
+) -> None:
+    written = REALWORLD.read_text().split(f"{{{key},")[1].split("\n}")[0]
+    assert f"month = {month}," in written or month == "jun"
+    exported = export(open_database(REALWORLD), Criteria(keys=[key])).text
+    assert f"  month = {month},\n" in exported
+
+
+def test_a_date_range_is_carried_through_beside_the_year(
+    realworld: dict[str, dict[str, str]],
+) -> None:
+    fields = realworld["range1994"]
+    assert fields["date"] == "1994-01/1994-02" and fields["year"] == "1994"
+    assert "month" not in fields
+
+
+def test_export_adds_only_a_braced_sort_key_and_nothing_else(
+    realworld: dict[str, dict[str, str]],
+) -> None:
+    """The only fields the export adds are `key` (no author/editor: styles sort by it)
+    and `year = {n.d.}`; the key is braced, so natbib's label parser does not split it at
+    the title's parentheses."""
+    original = {e.key: e for e in open_database(REALWORLD).entries}
+    renamed = {"journaltitle": "journal"}
+    for key, fields in realworld.items():
+        written = {renamed.get(name, name) for name in original[key].fields} | {"@type"}
+        added = set(fields) - written - {"year"}  # year: from a biblatex date
+        assert added <= {"key"}, (key, added)
+    assert realworld["parens2020"]["key"] == ("{Tools (and More) for Parsing: A Survey (Part 1)}")
+    assert "key" not in realworld["repeated2019"]  # it has an author

@@ -85,3 +85,35 @@ def test_missing_aux_file_is_exit_2_with_hint(tmp_path: Path) -> None:
     result = run_cli("--bib", DB, "export", "--aux", str(tmp_path / "paper.aux"))
     assert result.returncode == 2
     assert "no such .aux file" in result.stderr and "hint:" in result.stderr
+
+
+# ---- real-world shapes (issue 13) ---------------------------------------------------------
+
+REALWORLD = FIXTURES / "export" / "realworld" / "faithful.bib"
+
+
+def test_entry_with_a_repeated_field_is_exported_citable_and_warned_about() -> None:
+    result = run_cli("--bib", str(REALWORLD), "export", "--keys", "repeated2019")
+    assert result.returncode == 0, result.stderr
+    assert "title = {The First Title}," in result.stdout and "Second" not in result.stdout
+    line = REALWORLD.read_text().splitlines().index("  title = {The Second Title},") + 1
+    assert f"{REALWORLD}:{line}: warning: field `title` of repeated2019 repeated" in result.stderr
+    cited = run_cli("--bib", str(REALWORLD), "cite", "repeated2019", "--format", "bibtex")
+    assert cited.returncode == 0 and "@article{repeated2019," in cited.stdout
+    linted = run_cli("--bib", str(REALWORLD), "lint")
+    assert linted.returncode == 1 and "[duplicate-field]" in linted.stdout
+
+
+def test_every_preamble_is_exported_once_in_order() -> None:
+    for fmt in ("bibtex", "biblatex"):
+        result = run_cli("--bib", str(REALWORLD), "export", "--format", fmt, "--keys", "summer1990")
+        assert result.returncode == 0, result.stderr
+        preambles = [b for b in result.stdout.split("\n\n") if b.startswith("@preamble")]
+        assert preambles == [
+            '@preamble{"\\newcommand{\\noopsort}[1]{} "\n'
+            '        # "\\newcommand{\\printfirst}[2]{#1} "}',
+            "@preamble{{\\newcommand{\\TUB}{TUGboat}}}",  # its @string resolved
+        ], fmt
+        assert result.stdout.index("@preamble") < result.stdout.index("@article")
+    csl = run_cli("--bib", str(REALWORLD), "export", "--format", "csl-json")
+    assert "preamble" not in csl.stdout and json.loads(csl.stdout)

@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import json
+import os
+import shutil
+import subprocess
+from pathlib import Path
 from typing import Any
 
 import jsonschema
@@ -96,5 +100,65 @@ def test_edition_words_become_numbers() -> None:
     ],
 )
 def test_to_json_writes_what_json_dumps_writes(value: list[dict[str, object]]) -> None:
-    expected = json.dumps(value, ensure_ascii=False, indent=2, sort_keys=True) + "\n"
+    """One item a line (the index's layout), each as `json.dumps` writes it."""
+    lines = [json.dumps(item, ensure_ascii=False, sort_keys=True) for item in value]
+    expected = "[\n" + ",\n".join(lines) + "\n]\n" if lines else "[]\n"
     assert csl.to_json(value) == expected
+    assert json.loads(csl.to_json(value)) == value
+
+
+# ---- what pandoc keeps (issue 13, rule 11) -------------------------------------------------
+
+REALWORLD = FIXTURES / "export" / "realworld" / "faithful.bib"
+CSL_VARIABLES = frozenset(SCHEMA["items"]["properties"])
+
+
+def _pandoc_items(path: Path) -> dict[str, dict[str, Any]]:
+    pandoc = shutil.which("pandoc")
+    if pandoc is None:
+        if os.environ.get("CI"):
+            pytest.fail("pandoc is missing in CI (.ci/run installs it)")
+        pytest.skip("pandoc not installed")
+    done = subprocess.run(
+        [pandoc, "-f", "bibtex", "-t", "csljson", str(path)],
+        capture_output=True, text=True, check=True, timeout=60,
+    )  # fmt: skip
+    return {item["id"]: item for item in json.loads(done.stdout)}
+
+
+@pytest.mark.parametrize(
+    "bib", [REALWORLD, FIXTURES / "export" / "db" / "references.bib"], ids=["realworld", "db"]
+)
+def test_keeps_every_csl_variable_pandoc_keeps(bib: Path) -> None:
+    theirs = _pandoc_items(bib)
+    ours = items(bib, include_placeholders=True)
+    assert set(theirs) <= set(ours)
+    for key, item in theirs.items():
+        mine = ours[key]
+        # Each CSL variable pandoc fills is here, or its text is, under the variable this
+        # mapping files it under (a web page's `howpublished` is its site, not a publisher).
+        lost = {
+            name
+            for name, value in item.items()
+            if name in CSL_VARIABLES
+            and value not in ("", [], {})
+            and name not in mine
+            and value not in mine.values()
+        }
+        assert not lost, (key, lost)
+
+
+def test_subtitle_note_translator_language_abstract_keywords() -> None:
+    rich = items(REALWORLD)["rich2001"]
+    assert rich["title"] == "Main Title: A Subtitle"  # as pandoc joins them
+    assert rich["title-short"] == "Main Title"
+    assert rich["note"] == "Translated from the French"
+    assert rich["translator"] == [{"family": "Smith", "given": "Ann"}]
+    assert rich["language"] == "fr-FR"
+    assert rich["abstract"] == "What the book is about."
+    assert rich["keyword"] == "parsing, bibliographies"
+    assert rich["citation-key"] == "rich2001"
+
+
+def test_a_date_range_is_a_csl_range() -> None:
+    assert items(REALWORLD)["range1994"]["issued"] == {"date-parts": [[1994, 1], [1994, 2]]}

@@ -13,6 +13,7 @@ from click.testing import CliRunner
 from jsonschema import Draft7Validator
 from referencing import Registry, Resource
 
+from dlg_bib import export
 from dlg_bib.cli import cli
 from dlg_bib.database import open_database
 from dlg_bib.render import index
@@ -210,9 +211,15 @@ def test_text_is_what_json_dumps_writes() -> None:
     assert items == "[\n" + ",\n".join(compact) + "\n]\n"
 
 
-def test_item_layout_is_sorted() -> None:
-    keys = [key for key, _, _ in index._ITEM_LAYOUT]
-    assert keys == sorted(keys)
+def test_index_and_export_give_the_same_csl_items() -> None:
+    """One CSL mapping (issue 13, rule 11): the index's items are the export's, item for
+    item, with the dlg data as the only addition."""
+    db = open_database(DB)
+    indexed = {item["id"]: item for item in json.loads(index.build_index(db))["references"]}
+    exported = json.loads(export.render(export.select(db, export.Criteria()), "csl-json"))
+    assert exported, "the fixture database exports references"
+    for item in exported:
+        assert {k: v for k, v in indexed[item["id"]].items() if k != "custom"} == item
 
 
 def test_database_without_references(tmp_path: Path) -> None:

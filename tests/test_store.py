@@ -213,3 +213,14 @@ def test_tag_keeps_foreign_types_and_keys_as_written(fixture_copy) -> None:  # t
         # Field names as the file spells them (`PAGES`), then the tag.
         names = [f.key for f in retagged.parsed.fields]  # type: ignore[attr-defined]
         assert names == [f.key for f in block.parsed.fields] + ["dlg-topics"]  # type: ignore[attr-defined]
+
+
+def test_entry_with_a_repeated_field_is_kept_with_its_first_value() -> None:
+    """BibTeX keeps the first value of a repeated field and warns; bibtexparser drops the
+    whole entry. The store keeps it, and the file still counts as having a syntax error."""
+    bib = store.load_file(FIXTURES / "export" / "realworld" / "faithful.bib")
+    entry = next(e for e in bib.entries if e.key == "repeated2019")
+    assert entry.get("title") == "The First Title" and entry.get("volume") == "3"
+    block = bib.block_of(entry)
+    assert store.repeated_fields(block) == [("title", block.line + 5)]
+    assert [p.rule for p in bib.problems if p.key == "repeated2019"] == ["duplicate-field"]

@@ -85,12 +85,15 @@ def command(
         aux_files=list(aux_files),
         include_placeholders=include_placeholders,
     )
-    result = export(app.workspace().db, criteria, fmt)
+    workspace = app.workspace()
+    result = export(workspace.db, criteria, fmt, workspace.files)
     if output is None:
         click.echo(result.text, nl=False)
     else:
         atomic_replace(output, result.text.encode("utf-8"))
     selection = result.selection
+    for warning in result.warnings:
+        click.echo(warning, err=True)
     for path in selection.missing_aux:
         click.echo(f"warning: {path}: included .aux file not found (skipped)", err=True)
     for item in selection.uncitable:

@@ -7,8 +7,12 @@ bytes (entries by key, parents after children; fields in a fixed order).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from collections.abc import Iterable
+from dataclasses import dataclass, field, replace
 
+from bibtexparser import model as bpm
+
+from dlg_bib import store, values
 from dlg_bib.export import biblatex, bibtex, csl, record
 from dlg_bib.export.record import Record
 from dlg_bib.export.select import Criteria, Selection, select
@@ -21,14 +25,67 @@ FORMATS = ("bibtex", "biblatex", "csl-json")
 class Export:
     text: str
     selection: Selection
+    warnings: list[str] = field(default_factory=list)
 
 
-def export(db: Database, criteria: Criteria, fmt: str = "bibtex") -> Export:
+def export(
+    db: Database,
+    criteria: Criteria,
+    fmt: str = "bibtex",
+    files: list[store.BibFile] | None = None,
+) -> Export:
+    """`files`: the database's files, for their `@preamble`s and the `file:line` of
+    repeated fields (warned about, as BibTeX does)."""
     selection = select(db, criteria)
-    return Export(render(selection, fmt), selection)
+    files = files or []
+    text = render(selection, fmt, preambles(files))
+    return Export(text, selection, repeated_field_warnings(files, selection.entries))
 
 
-def render(selection: Selection, fmt: str) -> str:
+def preambles(files: list[store.BibFile]) -> list[str]:
+    """Every `@preamble` of the files, in order, each once: the macros (`\\noopsort`) that
+    entries use are defined there, so an export without them breaks the paper."""
+    found: list[str] = []
+    for bib in files:
+        for block in bib.blocks:
+            if isinstance(block.parsed, bpm.Preamble):
+                value = _preamble_value(block.parsed.value, bib.strings)
+                if value not in found:
+                    found.append(value)
+    return found
+
+
+def _preamble_value(raw: str, strings: dict[str, str]) -> str:
+    """The value as written, unless it uses `@string` macros the export does not carry:
+    then their text, braced."""
+    raw = raw.strip()
+    if not values.macro_names(raw):
+        return raw
+    return values.braced(values.resolve(raw, strings))
+
+
+def repeated_field_warnings(files: list[store.BibFile], entries: Iterable[Entry]) -> list[str]:
+    """`file:line: warning: …` for each repeated field of an exported entry (BibTeX keeps
+    the first value and warns; so does the export)."""
+    wanted = {id(e) for e in entries}
+    warnings = []
+    for bib in files:
+        for block in bib.blocks:
+            entry = block.entry
+            if entry is None or id(entry) not in wanted:
+                continue
+            parsed = block.parsed
+            if isinstance(parsed, bpm.Entry) and len(entry.fields) == len(parsed.fields):
+                continue  # the usual entry: no name twice (the check is cheap)
+            for name, line in store.repeated_fields(block):
+                warnings.append(
+                    f"{bib.path}:{line}: warning: field `{name}` of {entry.key} repeated; "
+                    "its first value is exported, as BibTeX does"
+                )
+    return warnings
+
+
+def render(selection: Selection, fmt: str, preamble: list[str] | None = None) -> str:
     if fmt == "csl-json":
         return csl_json(selection)
     if fmt == "bibtex":
@@ -40,7 +97,8 @@ def render(selection: Selection, fmt: str) -> str:
     else:
         raise ValueError(f"unknown export format {fmt!r}")
     _point_crossrefs_at_keys(selection, records)
-    return record.render_all(records)
+    head = "".join(f"@preamble{{{value}}}\n\n" for value in preamble or [])
+    return head + record.render_all(records)
 
 
 def csl_json(selection: Selection) -> str:

@@ -37,11 +37,7 @@ def to_records(entries: list[Entry]) -> list[Record]:
 def to_record(entry: FieldSource) -> Record:
     fields = _copied_fields(entry)
     out = Record(_entry_type(entry), entry.key, fields)
-    year, month, day = record.year_month_day(entry)
-    if year.isdigit():
-        fields["date"] = _iso_date(year, month, day)
-    elif year:
-        fields["year"] = record.field_value("year", year)  # "in press": not a valid date
+    _set_date(entry, out)
     doi = record.doi_of(entry)
     if doi:
         fields["doi"] = doi
@@ -66,6 +62,36 @@ _copied_fields = record.FieldCopier(DROPPED, RENAMED)
 
 def _entry_type(entry: FieldSource) -> str:
     return {"electronic": "online", "www": "online"}.get(entry.entry_type, entry.entry_type)
+
+
+def _set_date(entry: FieldSource, out: Record) -> None:
+    """One ISO `date` from `year` and `month` where that loses nothing (a numeric year, a
+    month naming one month); a `date` as written; otherwise `year` and `month` as written
+    (`in press`, `Summer`, `"10~" # jan`), which biber reads too."""
+    fields = out.fields
+    date = entry.get("date").strip()
+    year = entry.get("year").strip()
+    month_text = entry.get("month").strip()
+    month = record.month_number(month_text) if month_text else None
+    if date:
+        fields["date"] = record.field_value("date", date)
+        given = record.single_date(date)
+        if given is not None and (not year or year == given[0]):
+            year = ""  # the date says it already
+        if given is not None and (not month_text or month == given[1]):
+            month_text = ""
+    elif len(year) == 4 and year.isdigit() and (month or not month_text):
+        fields["date"] = _iso_date(year, month, None)
+        year = month_text = ""
+    if year:
+        fields["year"] = record.field_value("year", year)
+    if month_text:
+        if month:
+            fields["month"] = str(month)
+        else:
+            fields["month"], bare = record.month_as_written(entry)
+            if bare:
+                out.bare.add("month")
 
 
 def _iso_date(year: str, month: int | None, day: int | None) -> str:

@@ -12,8 +12,12 @@ Mapping (each rule is there because a classic style would otherwise warn or prin
   `booktitle` so the child inherits it through `crossref`.
 - biblatex-only names (`journaltitle`, `location`, `date`) become BibTeX ones; `ids` and the
   dlg-* fields are dropped; `month` is written as the macro (`jun`); numeric editions as words.
-- Entries with no author/editor get a `key` (what the page is published on, or its title) and
-  undated `@misc` gets `year = {n.d.}`, so styles can sort and label them without warnings.
+- Entries with no author/editor get a `key` (what the page is published on, or its title,
+  braced so natbib's label parsing ignores its parentheses) and undated `@misc` gets
+  `year = {n.d.}`, so styles can sort and label them without warnings. Nothing else is added.
+- `year`, `month` and `date` are rewritten only where nothing is lost (`month = {June}` ->
+  `jun`); `month = "10~" # jan`, `{Summer}` and date ranges are carried through as written.
+- Every `@preamble` of the database comes first, once each, in order.
 """
 
 from __future__ import annotations
@@ -68,13 +72,18 @@ def to_record(entry: FieldSource, is_crossref_target: bool = False) -> Record:
 
 def _fill_sort_fields(out: Record) -> None:
     """Styles sort and label by author (or `key`) and year; without them they warn
-    ("to sort, need author or key", "empty year"). Web pages often have neither."""
+    ("to sort, need author or key", "empty year"). Web pages often have neither. These two
+    fields are all the export adds, and only then.
+
+    The `key` is braced as a whole: natbib splits the label `\\bibitem[KEY(YEAR)]` at its
+    first parenthesis, and TeX does not look inside a group for it, so a title with
+    parentheses cannot break the label."""
     fields = out.fields
     if not any(name in fields for name in ("author", "editor", "key", "organization")):
         label = fields.get("howpublished", "")
         if not label or label.startswith("\\url") or label.startswith("arXiv"):
             label = fields.get("title", out.key)
-        fields["key"] = label
+        fields["key"] = "{" + label + "}"
     if out.entry_type == "misc" and "year" not in fields:
         fields["year"] = "n.d."
 
@@ -94,12 +103,32 @@ def _entry_type(entry: FieldSource) -> str:
 
 
 def _set_date(entry: FieldSource, out: Record) -> None:
-    year, month, _ = record.year_month_day(entry)
+    """`year` and `month` as classic styles read them, rewritten only where nothing is
+    lost: a month naming one month becomes its macro (`jun`), anything else (`Summer`,
+    `"10~" # jan`) stays as written; a biblatex `date` gives the year and month, and is
+    kept too when it says more (a day, a range)."""
+    fields = out.fields
+    year = entry.get("year").strip()
+    date_text = entry.get("date").strip()
+    date = record.single_date(date_text) if date_text else None
     if year:
-        out.fields["year"] = year
-    if month:
-        out.fields["month"] = record.MONTHS[month - 1]
+        fields["year"] = record.field_value("year", year)
+    elif date_text[:4].isdigit():  # a range's start year: the date stays as written below
+        fields["year"] = date_text[:4]
+    if entry.has("month"):
+        month = record.month_number(entry.get("month"))
+        if month:
+            fields["month"] = record.MONTHS[month - 1]
+            out.bare.add("month")
+        else:
+            fields["month"], bare = record.month_as_written(entry)
+            if bare:
+                out.bare.add("month")
+    elif date and date[1] and not year:
+        fields["month"] = record.MONTHS[date[1] - 1]
         out.bare.add("month")
+    if date_text and (date is None or date[2] is not None or year or entry.has("month")):
+        fields["date"] = record.field_value("date", date_text)
 
 
 def _set_eprint(entry: FieldSource, arxiv: str, out: Record) -> None:

@@ -1,7 +1,10 @@
-"""Entries as CSL-JSON items (schema: CSL 1.0.2 csl-data.json), for `cite` and `--format
-csl-json`. Text is decoded from LaTeX to Unicode; `crossref` children inherit from their
-parent (a chapter's `container-title` is its book's title); arXiv preprints are CSL
-`article`s numbered `arXiv:ID` and published by arXiv, which is how APA and IEEE cite them.
+"""Entries as CSL-JSON items (schema: CSL 1.0.2 csl-data.json): the one mapping that
+`export --format csl-json`, `cite` and the JSON index (`render.index`) share. Text is
+decoded from LaTeX to Unicode; `crossref` children inherit from their parent (a chapter's
+`container-title` is its book's title); arXiv preprints are CSL `article`s numbered
+`arXiv:ID` and published by arXiv, which is how APA and IEEE cite them. Every field that
+`pandoc -f bibtex -t csljson` keeps is kept (note, subtitle, translator, language,
+abstract, keywords, biblatex's extras), under the variable pandoc uses.
 """
 
 from __future__ import annotations
@@ -9,7 +12,6 @@ from __future__ import annotations
 import json
 import re
 from functools import lru_cache
-from json.encoder import encode_basestring
 from typing import Any
 
 from dlg_bib import ids
@@ -17,7 +19,8 @@ from dlg_bib.export import latex, record
 from dlg_bib.export.record import FieldSource, ResolvedOnUse
 from dlg_bib.model import Entry
 from dlg_bib.names import Name, csl_name, parse_names
-from dlg_bib.text import latex_to_text
+from dlg_bib.render.context import decode
+from dlg_bib.render.escape import safe_url
 
 TYPES = {
     "article": "article-journal",
@@ -36,6 +39,53 @@ TYPES = {
     "unpublished": "manuscript",
     "booklet": "pamphlet",
     "online": "webpage",
+    "electronic": "webpage",
+    "www": "webpage",
+    # biblatex's own types, as pandoc maps them
+    "mvbook": "book",
+    "bookinbook": "chapter",
+    "collection": "book",
+    "mvcollection": "book",
+    "reference": "book",
+    "mvreference": "book",
+    "inreference": "entry-encyclopedia",
+    "mvproceedings": "book",
+    "dataset": "dataset",
+    "patent": "patent",
+    "periodical": "periodical",
+    "software": "software",
+    "suppbook": "chapter",
+    "suppcollection": "chapter",
+    "suppperiodical": "article-journal",
+}
+# biblatex/babel language names to the BCP 47 tags CSL expects (pandoc's table, the common
+# part); others are given as written.
+_LANGUAGES = {
+    "english": "en-US",
+    "american": "en-US",
+    "usenglish": "en-US",
+    "british": "en-GB",
+    "ukenglish": "en-GB",
+    "german": "de-DE",
+    "ngerman": "de-DE",
+    "austrian": "de-AT",
+    "naustrian": "de-AT",
+    "french": "fr-FR",
+    "italian": "it-IT",
+    "spanish": "es-ES",
+    "portuguese": "pt-PT",
+    "brazil": "pt-BR",
+    "dutch": "nl-NL",
+    "swedish": "sv-SE",
+    "danish": "da-DK",
+    "norsk": "nb-NO",
+    "finnish": "fi-FI",
+    "polish": "pl-PL",
+    "russian": "ru-RU",
+    "greek": "el-GR",
+    "latin": "la",
+    "japanese": "ja-JP",
+    "chinese": "zh-CN",
 }
 _THESIS_GENRE = {"phdthesis": "PhD thesis", "mastersthesis": "Master's thesis"}
 # Fields a child inherits from its crossref parent when it has none of its own.
@@ -50,9 +100,42 @@ _INHERITED = (
     "date",
     "isbn",
     "series",
+    "number",  # with the series: the volume's number in it
     "volume",
     "edition",
     "url",
+)
+# Fields CSL holds as plain text, as pandoc maps them (`pandoc -f bibtex -t csljson`); the
+# first of two fields for one variable wins.
+_TEXT_VARIABLES = (
+    ("note", "note"),
+    ("addendum", "note"),
+    ("annote", "annote"),
+    ("annotation", "annote"),
+    ("abstract", "abstract"),
+    ("keywords", "keyword"),
+    ("shorttitle", "title-short"),
+    ("version", "version"),
+    ("pubstate", "status"),
+    ("volumes", "number-of-volumes"),
+    ("eventtitle", "event"),
+    ("venue", "event-place"),
+    ("pagetotal", "number-of-pages"),
+    ("origpublisher", "original-publisher"),
+    ("origlocation", "original-publisher-place"),
+    ("pmid", "PMID"),
+    ("pmcid", "PMCID"),
+)
+# Fields whose text is the variable's value, as is.
+_PLAIN_VARIABLES = (
+    ("series", "collection-title"),
+    ("volume", "volume"),
+    ("chapter", "chapter-number"),
+)
+_RARE_FIELDS = frozenset(
+    {field for field, _ in _TEXT_VARIABLES}
+    | {"langid", "language", "translator", "bookauthor", "origdate", "origyear", "eventdate"}
+    | {"location"}  # a patent's jurisdiction
 )
 _PLAIN_NUMBER = re.compile(r"^\d+$")
 _PROCEEDINGS_OF = re.compile(r"^proceedings of (the )?", re.IGNORECASE)
@@ -67,15 +150,16 @@ Item = dict[str, Any]
 
 
 def text(value: str) -> str:
-    """Unicode text of a LaTeX value (math as Unicode too, braces gone)."""
-    if not value:
-        return ""
-    fast = latex.to_unicode(value, _math_text)
-    return fast if fast is not None else latex_to_text(value, keep_math=False)
+    """Unicode text of a LaTeX value (math as Unicode too, braces gone); TeX that reads or
+    writes files (`\\input{…}`) is kept as written, never dropped (the index's decoder)."""
+    if value.isascii() and _NOT_PLAIN_TEXT.search(value) is None:
+        return value.strip()  # what `decode` gives for it: most values, ~90k per 10k items
+    return decode(value).strip()
 
 
-def _math_text(formula: str) -> str:
-    return latex_to_text(formula, keep_math=False)
+# What `decode` would change in an ASCII value: LaTeX, ligature dashes and quotes, runs of
+# white space.
+_NOT_PLAIN_TEXT = re.compile(r"[\\{}$~%`'\t\n\r\f\v]|--|  ")
 
 
 def to_items(
@@ -122,31 +206,105 @@ def to_item(
             value = parent.get(name)
         return value.strip()
 
-    item: Item = {"id": entry.key, "type": csl_type(entry)}
-    title = get("title")
-    _put(item, "title", text(latex.sentence_case(title) if sentence_case else title))
+    item: Item = {"id": entry.key, "citation-key": entry.key, "type": csl_type(entry)}
+    _put_titles(item, entry, sentence_case)
     _put_names(item, "author", get("author"))
     _put_names(item, "editor", get("editor"))
+    # The fields most entries lack, looked for only when present: this runs per entry of
+    # the index and of every export.
+    rare = own.keys() & _RARE_FIELDS
+    if rare:
+        _put_rare(item, entry, rare)
     _put_container(item, entry, parent, events)
     if sentence_case and item["type"] == "chapter" and "container-title" in item:
         # A chapter's container is a book, whose title is sentence-cased like any other.
         book = entry.get("booktitle") or (parent.get("title") if parent is not None else "")
         item["container-title"] = text(latex.sentence_case(book.strip()))
-    _put(item, "collection-title", text(get("series")))
-    _put(item, "volume", text(get("volume")))
-    _put_number(item, entry, get("number"))
-    _put(item, "page", text(get("pages").replace("--", "-")))
-    _put(item, "edition", _edition(text(get("edition"))))
-    _put(item, "chapter-number", text(entry.get("chapter").strip()))
+    names = own.keys() | inherited.keys()
+    for field, variable in _PLAIN_VARIABLES:
+        if field in names:
+            _put(item, variable, text(get(field)))
+    if "number" in names or _is_preprint(entry):
+        _put_number(item, entry, get("number"))
+    if "pages" in names:
+        _put(item, "page", text(get("pages").replace("--", "-")))
+    if "edition" in names:
+        _put(item, "edition", _edition(text(get("edition"))))
     _put(item, "publisher", text(_publisher(entry, get)))
-    _put(item, "publisher-place", text(get("address") or get("location")))
+    if "address" in names or "location" in names:
+        _put(item, "publisher-place", text(get("address") or get("location")))
     _put(item, "genre", _genre(entry))
     _put_issued(item, entry, parent)
-    _put(item, "accessed", _date_parts_of(entry.get("urldate").strip()))
-    _put(item, "ISBN", get("isbn"))
-    _put(item, "ISSN", entry.get("issn").strip())
+    if "urldate" in own:
+        _put(item, "accessed", _date_parts_of(entry.get("urldate").strip()))
+    if "isbn" in names:
+        _put(item, "ISBN", get("isbn"))
+    if "issn" in own:
+        _put(item, "ISSN", get("issn"))
     _put_identifiers(item, entry, get)
     return item
+
+
+def _put_rare(item: Item, entry: FieldSource, rare: set[str]) -> None:
+    _put(item, "language", _language(entry))
+    _put_names(item, "translator", entry.get("translator").strip())
+    _put_names(item, "container-author", entry.get("bookauthor").strip())
+    for field, variable in _TEXT_VARIABLES:
+        if field in rare and variable not in item:
+            _put(item, variable, text(entry.get(field).strip()))
+    _put(item, "original-date", _date_of(entry.get("origdate") or entry.get("origyear")))
+    _put(item, "event-date", _date_of(entry.get("eventdate").strip()))
+    if entry.entry_type == "patent":
+        _put(item, "jurisdiction", text(entry.get("location").strip()))
+
+
+def _put_titles(item: Item, entry: FieldSource, sentence_case: bool) -> None:
+    """Title, volume title and short title as pandoc gives them: `Title: Subtitle. Addon`;
+    with a biblatex `maintitle`, that is the title and the entry's own the volume title; the
+    short title is `shorttitle`, or the title before its subtitle."""
+    names = entry.fields.keys()
+    if not names & _TITLE_PARTS:  # the usual entry: a title, nothing more
+        title = entry.get("title").strip()
+        _put(item, "title", text(latex.sentence_case(title) if sentence_case else title))
+        if ":" in title:
+            short = title.split(":", 1)[0]
+            _put(item, "title-short", text(latex.sentence_case(short) if sentence_case else short))
+        return
+    own = _title(entry, "", sentence_case)
+    main = _title(entry, "main", sentence_case)
+    if main:
+        _put(item, "title", main)
+        _put(item, "volume-title", own)
+    else:
+        _put(item, "title", own)
+    short = entry.get("shorttitle").strip()
+    if short:
+        _put(item, "title-short", text(short))
+        return
+    first = entry.get("maintitle" if main else "title").strip()
+    has_subtitle = entry.has("mainsubtitle" if main else "subtitle")
+    if not has_subtitle and ":" in first:
+        first = first.split(":", 1)[0]
+    elif not has_subtitle:
+        return
+    _put(item, "title-short", text(latex.sentence_case(first) if sentence_case else first))
+
+
+_TITLE_PARTS = frozenset({"subtitle", "titleaddon", "shorttitle", "maintitle"})
+
+
+def _title(entry: FieldSource, prefix: str, sentence_case: bool) -> str:
+    parts = [entry.get(prefix + name).strip() for name in ("title", "subtitle")]
+    title = ": ".join(part for part in parts if part)
+    addon = entry.get(prefix + "titleaddon").strip()
+    if addon:
+        title = f"{title}. {addon}" if title else addon
+    return text(latex.sentence_case(title) if sentence_case else title)
+
+
+def _language(entry: FieldSource) -> str:
+    name = (entry.get("langid") or entry.get("language")).strip()
+    return _LANGUAGES.get(name.lower(), text(name))
 
 
 def _arxiv_id(entry: FieldSource) -> str | None:
@@ -163,7 +321,7 @@ def csl_type(entry: FieldSource) -> str:
     kind = TYPES.get(entry.entry_type)
     if kind:
         return kind
-    return "webpage" if entry.has("url") else "document"
+    return "webpage" if safe_url(entry.get("url")) else "document"
 
 
 def _put(item: Item, name: str, value: Any) -> None:
@@ -182,15 +340,26 @@ def _decoded_name(name: Name) -> dict[str, str]:
     return csl_name(name, text)
 
 
+_CONTAINER_FIELDS = ("journal", "journaltitle", "booktitle")
+
+
 def _put_container(
     item: Item, entry: FieldSource, parent: FieldSource | None, events: bool
 ) -> None:
     """Journal, proceedings, book or web site. With `events`, a conference paper without
     pages, volume or editors also names its event: IEEE cites those as talks ("presented
     at EVENT") and prints no venue otherwise; APA would print both, so it is opt-in."""
-    container = entry.get("journal") or entry.get("journaltitle") or entry.get("booktitle")
+    fields = entry.fields
+    container = ""
+    for name in _CONTAINER_FIELDS:
+        if name in fields:
+            container = entry.get(name)
+            if container:
+                break
     if not container and parent is not None:
         container = parent.get("booktitle") or parent.get("title")
+    if not container and entry.entry_type == "periodical":
+        container = entry.get("title")  # an issue of a journal: the journal
     if _is_preprint(entry):
         container = ""
     elif not container and item["type"] == "webpage":
@@ -213,24 +382,31 @@ def _put_number(item: Item, entry: FieldSource, number: str) -> None:
     arxiv = _arxiv_id(entry)
     if arxiv and _is_preprint(entry):
         item["number"] = f"arXiv:{arxiv}"
-    elif number and item["type"] in ("article-journal", "paper-conference"):
+    elif (
+        number and "collection-title" in item and item["type"] not in ("article-journal", "report")
+    ):
+        item["collection-number"] = text(number)  # the volume's number in its series
+    elif number and item["type"] in ("article-journal", "paper-conference", "periodical"):
         item["issue"] = text(number)
     elif number:
         item["number"] = text(number)
 
 
 def _publisher(entry: FieldSource, get: Any) -> str:
+    """Publisher, institution, school or organisation; `howpublished` of anything but a
+    web page (whose site it names, as `container-title`), as pandoc does."""
     if _is_preprint(entry):
         return "arXiv"
-    return str(get("publisher") or get("institution") or get("school") or get("organization"))
+    found = get("publisher") or get("institution") or get("school") or get("organization")
+    if not found and not entry.has("url"):
+        found = get("howpublished")  # a web page's is its site: `container-title`
+    return str(found)
 
 
 def _genre(entry: FieldSource) -> str:
     if entry.entry_type in _THESIS_GENRE:
         return _THESIS_GENRE[entry.entry_type]
-    if entry.entry_type in ("misc", "online") and not entry.has("url"):
-        return text(entry.get("howpublished").strip())
-    return text(entry.get("type").strip())
+    return text(entry.get("type").strip()) if "type" in entry.fields else ""
 
 
 def _edition(value: str) -> str:
@@ -240,6 +416,12 @@ def _edition(value: str) -> str:
 
 
 def _put_issued(item: Item, entry: FieldSource, parent: FieldSource | None) -> None:
+    date = entry.get("date").strip() if "date" in entry.fields else ""
+    if "/" in date and not entry.has("year"):
+        issued = _date_of(date)  # a range, `1994-01/1994-02`: both ends
+        if issued is not None:
+            item["issued"] = issued
+            return
     year, month, day = record.year_month_day(entry)
     if not year and parent is not None:
         year, month, day = record.year_month_day(parent)
@@ -248,8 +430,20 @@ def _put_issued(item: Item, entry: FieldSource, parent: FieldSource | None) -> N
     if not _PLAIN_NUMBER.match(year):
         item["issued"] = {"literal": text(year)}
         return
-    parts = [int(year)] + ([month] if month else []) + ([day] if month and day else [])
-    item["issued"] = {"date-parts": [parts]}
+    item["issued"] = {"date-parts": [_parts(year, month, day)]}
+
+
+def _parts(year: str, month: int | None, day: int | None) -> list[int]:
+    return [int(year)] + ([month] if month else []) + ([day] if month and day else [])
+
+
+def _date_of(value: str) -> dict[str, Any] | None:
+    """A biblatex date or range (`1924-02-03/1924-02-05`) as CSL date parts."""
+    value = value.strip()
+    ends = [record.single_date(end) for end in value.split("/", 1)] if value else []
+    if not ends or not all(ends):
+        return _date_parts_of(value)
+    return {"date-parts": [_parts(*end) for end in ends if end]}
 
 
 def _date_parts_of(value: str) -> dict[str, Any] | None:
@@ -260,53 +454,52 @@ def _date_parts_of(value: str) -> dict[str, Any] | None:
 
 
 def _put_identifiers(item: Item, entry: FieldSource, get: Any) -> None:
-    doi = record.doi_of(entry)
-    _put(item, "DOI", doi)
+    if "doi" in entry.fields:
+        _put(item, "DOI", record.doi_of(entry))
     url = str(get("url"))
-    arxiv = _arxiv_id(entry)
-    if not url and arxiv and _is_preprint(entry):
-        url = ids.arxiv_abs_url(arxiv)
-    if url and not (doi and ids.normalize_doi(url) == doi):
-        item["URL"] = record.safe_url(url)
+    if not url and _is_preprint(entry):
+        item["URL"] = ids.arxiv_abs_url(str(_arxiv_id(entry)))  # a checked id: a safe URL
+        return
+    if not url:
+        url = _eprint_url(entry)
+    url = safe_url(url)  # http(s) only: `javascript:` is no link
+    if url:
+        item["URL"] = url
+
+
+# Where biblatex's `eprinttype`s live (as pandoc links them).
+_EPRINT_URLS = {
+    "arxiv": "https://arxiv.org/abs/",
+    "googlebooks": "https://books.google.com?id=",
+    "jstor": "https://www.jstor.org/stable/",
+    "pubmed": "https://www.ncbi.nlm.nih.gov/pubmed/",
+    "hdl": "https://hdl.handle.net/",
+}
+
+
+def _eprint_url(entry: FieldSource) -> str:
+    if "eprint" not in entry.fields:
+        return ""
+    eprint = entry.get("eprint").strip()
+    kind = (entry.get("eprinttype") or entry.get("archiveprefix")).strip().lower()
+    base = _EPRINT_URLS.get(kind)
+    return base + eprint if base and eprint and " " not in eprint else ""
 
 
 # ---- JSON -----------------------------------------------------------------------------------
 
+# One item a line, as `json.dumps(item, ensure_ascii=False, sort_keys=True)` writes it: the
+# layout of the JSON index too. Diff-friendly, and written by the json module's C encoder
+# (with `indent`, the standard library falls back to its pure-Python encoder, which took
+# longer than building the items on big exports).
+ENCODER = json.JSONEncoder(ensure_ascii=False, sort_keys=True, check_circular=False)
+
 
 def to_json(items: list[Item]) -> str:
-    """`json.dumps(items, ensure_ascii=False, indent=2, sort_keys=True)` + newline, byte for
-    byte; with `indent` the standard library falls back to its pure-Python encoder, which
-    took longer than building the items on big exports."""
-    return _json(items, "") + "\n"
+    """A JSON array of `items`, one a line."""
+    return json_lines([ENCODER.encode(item) for item in items])
 
 
-def _json(value: Any, indent: str) -> str:
-    kind = type(value)
-    if kind is str:
-        return str(encode_basestring(value))
-    if kind is dict and value:
-        try:
-            return _json_object(value, indent)
-        except TypeError:  # a key that is not a string: the library's rules
-            pass
-    elif kind is list and value:
-        inner = indent + "  "
-        members = [_json(member, inner) for member in value]
-        return "[\n" + inner + (",\n" + inner).join(members) + "\n" + indent + "]"
-    elif kind is int:
-        return int.__repr__(value)
-    # Anything else (empty containers, numbers, other keys): the library, re-indented (JSON
-    # strings hold no raw newlines, so every newline is a line break of the layout).
-    text = json.dumps(value, ensure_ascii=False, indent=2, sort_keys=True)
-    return text.replace("\n", "\n" + indent)
-
-
-def _json_object(value: dict[Any, Any], indent: str) -> str:
-    """A non-empty object; TypeError when a key is not a string (`encode_basestring`)."""
-    inner = indent + "  "
-    members = []
-    for name in sorted(value):
-        member = value[name]
-        text = encode_basestring(member) if type(member) is str else _json(member, inner)
-        members.append(encode_basestring(name) + ": " + text)
-    return "{\n" + inner + (",\n" + inner).join(members) + "\n" + indent + "}"
+def json_lines(encoded: list[str]) -> str:
+    """A JSON array of already-encoded values, one a line."""
+    return "[\n" + ",\n".join(encoded) + "\n]\n" if encoded else "[]\n"

@@ -95,10 +95,26 @@ def _char_to_latex(char: str) -> str:
 
 
 def escape_specials(value: str) -> str:
-    """Escape bare `&`, `%` and `#` (already escaped ones are left alone)."""
+    """Escape bare `&`, `%` and `#` (already escaped ones are left alone), and `_` outside
+    math and URLs: each is a LaTeX error where it stands, so escaping only prints it."""
+    if "_" in value:
+        value = _escape_underscores(value)
     if "&" not in value and "%" not in value and "#" not in value:
         return value
     return _BARE_SPECIAL.sub(r"\\\1", value)
+
+
+# Math, and the arguments of commands that take `_` verbatim, where `_` stays as written.
+_UNDERSCORE_KEPT = re.compile(
+    r"(\$[^$]*\$|\\(?:url|href|path|nolinkurl|verb|doi|eprint)\s*\{[^{}]*\}|\\[A-Za-z]+)"
+)
+_BARE_UNDERSCORE = re.compile(r"(?<!\\)_")
+
+
+def _escape_underscores(value: str) -> str:
+    pieces = _UNDERSCORE_KEPT.split(value)
+    pieces[::2] = [_BARE_UNDERSCORE.sub(r"\\_", piece) for piece in pieces[::2]]
+    return "".join(pieces)
 
 
 def safe_text(value: str) -> str:

@@ -10,22 +10,27 @@ from functools import lru_cache
 from typing import Protocol
 from urllib.parse import quote
 
-from dlg_bib import ids
+from dlg_bib import ids, values
 from dlg_bib.export import latex
 from dlg_bib.model import Entry
 from dlg_bib.values import MONTH_MACROS
 
 MONTHS = tuple(MONTH_MACROS)  # jan … dec, index + 1 is the month number
+_MONTH_MACRO_NAMES = frozenset(MONTHS)
 _MONTH_BY_NAME = {name: i + 1 for i, name in enumerate(MONTHS)} | {
     full.lower(): i + 1 for i, full in enumerate(MONTH_MACROS.values())
 }
 _ISO_DATE = re.compile(r"^(\d{4})(?:-(\d{1,2}))?(?:-(\d{1,2}))?")
+# One date as biblatex writes it: `1994`, `1994-01`, `1994-01-31` (no range, no time).
+_SINGLE_DATE = re.compile(r"(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?")
 _PAGE_RANGE = re.compile(r"^\s*([\w.]+)\s*(?:-+|\u2013|\u2014)\s*([\w.]+)\s*$")
 _ARXIV_JOURNAL = re.compile(r"arxiv", re.IGNORECASE)
 
 # Fields copied verbatim: identifiers and URLs (biblatex reads them verbatim; LaTeX-escaping
 # them would corrupt links).
-VERBATIM = frozenset({"url", "doi", "eprint", "urldate", "crossref", "ids", "isbn", "issn"})
+VERBATIM = frozenset(
+    {"url", "doi", "eprint", "urldate", "crossref", "ids", "isbn", "issn", "file", "pdf"}
+)
 NAME_FIELDS = frozenset({"author", "editor", "bookauthor", "translator"})
 TITLE_FIELDS = frozenset({"title"})
 
@@ -130,7 +135,9 @@ class ResolvedOnUse:
     def arxiv_id(self) -> str | None:
         """`arxiv_id(self)`, worked out once."""
         if self._arxiv is None:
-            self._arxiv = (arxiv_id(self),)
+            fields = self.fields
+            has_id = "eprint" in fields or "url" in fields  # where `arxiv_id` looks
+            self._arxiv = (arxiv_id(self) if has_id else None,)
         return self._arxiv[0]
 
     @property
@@ -143,9 +150,20 @@ class ResolvedOnUse:
     def get(self, name: str, default: str = "") -> str:
         text = self._texts.get(name)
         if text is None:
-            if name not in self.fields:
+            raw = self.fields.get(name)
+            if raw is None:
                 return default
-            text = self._texts[name] = self._entry.get(name)
+            if raw[:1] == "{" and raw[-1:] == "}" and "#" not in raw:
+                text = raw[1:-1]  # what `Entry.get` returns for it, without two calls
+            elif raw.isdigit():
+                text = raw  # `year = 2020`
+            elif raw.isalpha() and raw.isascii():  # one macro, `jul`: as `values.resolve`
+                name = raw.lower()
+                strings = self._entry.strings
+                text = strings[name] if name in strings else MONTH_MACROS.get(name, raw)
+            else:
+                text = self._entry.get(name)
+            self._texts[name] = text
         return text
 
     def has(self, name: str) -> bool:
@@ -208,10 +226,11 @@ def doi_of(entry: FieldSource) -> str | None:
 
 def year_month_day(entry: FieldSource) -> tuple[str, int | None, int | None]:
     """Year (as text), month and day numbers from `year`/`month`, or else `date`."""
-    year = entry.get("year").strip()
-    month = month_number(entry.get("month"))
+    fields = entry.fields  # asked first: most entries lack some of the three
+    year = entry.get("year").strip() if "year" in fields else ""
+    month = month_number(entry.get("month")) if "month" in fields else None
     day = None
-    date = entry.get("date").strip()
+    date = entry.get("date").strip() if "date" in fields else ""
     match = _ISO_DATE.match(date) if date else None
     if match:
         year = year or match.group(1)
@@ -221,12 +240,39 @@ def year_month_day(entry: FieldSource) -> tuple[str, int | None, int | None]:
     return year, month, day
 
 
+def single_date(text: str) -> tuple[str, int | None, int | None] | None:
+    """(year, month, day) of a `date` that is one plain date (`1994-01`); None for ranges
+    (`1994-01/1994-02`), open ends, times or anything else a rewrite would lose."""
+    match = _SINGLE_DATE.fullmatch(text.strip())
+    if not match:
+        return None
+    month = int(match.group(2)) if match.group(2) else None
+    day = int(match.group(3)) if match.group(3) else None
+    if (month is not None and not 1 <= month <= 12) or (day is not None and not 1 <= day <= 31):
+        return None
+    return match.group(1), month, day
+
+
 def month_number(text: str) -> int | None:
+    """The month a value names as a whole (`jun`, `June`, `6`, `Jun.`), else None:
+    `Summer`, `10~January` and `January / February` name no single month."""
     text = text.strip().rstrip(".").lower()
     if text.isdigit():
         number = int(text)
         return number if 1 <= number <= 12 else None
-    return _MONTH_BY_NAME.get(text) or _MONTH_BY_NAME.get(text[:3])
+    return _MONTH_BY_NAME.get(text) or (9 if text == "sept" else None)
+
+
+def month_as_written(entry: FieldSource) -> tuple[str, bool]:
+    """A `month` that names no single month, carried through as written: (value, bare).
+    Concatenations of month macros and strings (`"10~" # jan`) stay bare, since every
+    style defines the month macros; other values become their LaTeX-safe text."""
+    raw = entry.fields.get("month", "").strip()
+    if "#" in raw or raw.lower() in _MONTH_MACRO_NAMES:
+        names = values.macro_names(raw)
+        if names and all(name.lower() in _MONTH_MACRO_NAMES for name in names):
+            return raw, True
+    return field_value("month", entry.get("month")), False
 
 
 def pages(text: str) -> str:
