@@ -15,16 +15,17 @@ from dataclasses import dataclass, field
 from typing import Any, Final
 from urllib.parse import urldefrag, urljoin
 
-from dlg_bib import __version__
+from dlg_bib import transport
 from dlg_bib.links.client import (
     BadAnswer,
     BadURL,
-    ConnectionPool,
+    Cookies,
+    ProxyFailure,
     Response,
     Target,
+    Transport,
     connection_budget,
     parse_target,
-    send,
 )
 from dlg_bib.links.client import is_dns_failure as _is_dns_failure
 from dlg_bib.links.gate import HostClosed, HostGate
@@ -43,9 +44,7 @@ from dlg_bib.links.policy import (
     verdict_for_status,
 )
 
-USER_AGENT = (
-    f"dlg-bib/{__version__} (link check; +https://github.com/dr-aheydari/DeepLearningGroup)"
-)
+USER_AGENT = transport.user_agent("link check")
 _ACCEPT = "text/html,application/xhtml+xml,application/pdf;q=0.9,*/*;q=0.8"
 
 
@@ -120,6 +119,8 @@ def _failure_of(exc: BaseException) -> _Failure:
         if _is_dns_failure(exc):
             return _Failure("dead", "DNS: no such host", retry=False)
         return _Failure("error", f"DNS: {exc.strerror or exc}", retry=True)
+    if isinstance(exc, ProxyFailure):
+        return _Failure("error", f"proxy: {exc}", retry=True)  # says nothing about the link
     if isinstance(exc, TimeoutError):
         return _Failure("timeout", "timed out", retry=True)
     if isinstance(exc, ConnectionRefusedError):
@@ -139,26 +140,17 @@ class _Chain:
 
     attempts: int = 1
     requests: int = 0
-    cookies: dict[str, dict[str, str]] = field(default_factory=dict)
-
-    def remember_cookies(self, host: str, set_cookies: list[str]) -> None:
-        # Some publishers answer bots with a cookie-setting redirect to the same page; sending
-        # the cookie back avoids a false redirect loop.
-        jar = self.cookies.setdefault(host, {})
-        for line in set_cookies:
-            name, sep, value = line.split(";", 1)[0].partition("=")
-            if sep and name.strip():
-                jar[name.strip()] = value.strip()
-
-    def cookie_header(self, host: str) -> str:
-        return "; ".join(f"{k}={v}" for k, v in self.cookies.get(host, {}).items())
+    # Some publishers answer bots with a cookie-setting redirect to the same page; sending
+    # the cookie back avoids a false redirect loop. One jar per link, not per run: a link's
+    # verdict must not depend on which other links were checked before it.
+    cookies: Cookies = field(default_factory=Cookies)
 
 
 @dataclass
 class _Session:
-    """What belongs to one event loop: connections and host slots."""
+    """What belongs to one event loop: the HTTP session and host slots."""
 
-    pool: ConnectionPool
+    transport: Transport
     gate: HostGate
 
 
@@ -194,12 +186,13 @@ class Checker:
         budget = connection_budget()
         overall = min(self.options.concurrency, budget or self.options.concurrency)
         gate = HostGate(self._rule, overall, sleep=self._sleep)
-        self._session = _Session(ConnectionPool(self.options.timeout), gate)
+        client = Transport(self.options.timeout, overall, self.options.per_host)
+        self._session = _Session(await client.open(), gate)
         try:
             yield self
         finally:
-            self._session.pool.close()
             self._session = None
+            await client.close()
 
     @property
     def gate(self) -> HostGate:
@@ -279,7 +272,7 @@ class Checker:
                 detail = f"redirect to an unusable URL: {exc}"
                 return _finish(url, "error", resp.status, following, detail, chain, start)
             # The same URL with new cookies is a login dance, not a loop.
-            state = (following, chain.cookie_header(target.host))
+            state = (following, chain.cookies.header(target.url))
             if state in seen:
                 detail = f"redirect loop at {following}"
                 return _finish(url, "error", resp.status, current, detail, chain, start)
@@ -361,7 +354,7 @@ class Checker:
             "Accept": _ACCEPT,
             "Accept-Encoding": "identity",
         }
-        if cookie := chain.cookie_header(target.host):
+        if cookie := chain.cookies.header(target.url):
             headers["Cookie"] = cookie
         try:
             resp = await self.send(method, target, headers, self.options.max_body)
@@ -371,7 +364,7 @@ class Checker:
             chain.requests += 1
             raise _failure_of(exc) from exc
         chain.requests += 1
-        chain.remember_cookies(target.host, resp.set_cookies)
+        chain.cookies.remember(target.url, resp.cookies)
         return resp
 
     def _give_up_on(self, host: str, failure: _Failure) -> None:
@@ -388,7 +381,7 @@ class Checker:
         session = self._live()
         async with session.gate.slot(target.host):
             try:
-                return await send(session.pool, method, target, headers, max_body)
+                return await session.transport.send(method, target, headers, max_body)
             except socket.gaierror as exc:
                 if _is_dns_failure(exc):
                     self._give_up_on(target.host, _failure_of(exc))
