@@ -4,10 +4,11 @@ sources (requests) alike.
 
 Neutral on purpose: it imports nothing of dlg-bib but its version, so any layer may use it.
 
-- TLS: the CA bundle named by `SSL_CERT_FILE` (OpenSSL's variable) or else
-  `REQUESTS_CA_BUNDLE` (requests' variable), when set; otherwise the operating system's
-  trust store through `truststore`, as browsers do (company and university roots installed
-  by the IT department are trusted without exporting a bundle).
+- TLS: the CA bundles named by `SSL_CERT_FILE` (OpenSSL's variable) and
+  `REQUESTS_CA_BUNDLE` (requests' variable), both when both are set (each is the user saying
+  "trust these", and picking one would silently drop the other); with neither, the operating
+  system's trust store through `truststore`, as browsers do (company and university roots
+  installed by the IT department are trusted without exporting a bundle).
 - Proxies: `HTTPS_PROXY`/`HTTP_PROXY`/`NO_PROXY` (either case), read once per run by
   `Proxies.from_environment()`; where none is set, the system's proxy settings (Windows
   registry, macOS System Settings) as `urllib.request.getproxies()` finds them.
@@ -35,28 +36,27 @@ def user_agent(*notes: str) -> str:
     return f"dlg-bib/{__version__} ({'; '.join([PROJECT_URL, *notes])})"
 
 
-def ca_bundle(environ: Mapping[str, str] | None = None) -> tuple[str, str] | None:
-    """The variable naming a CA bundle file and the file, or None for the OS trust store."""
+def ca_bundles(environ: Mapping[str, str] | None = None) -> dict[str, str]:
+    """The CA bundle files the environment names, by variable; empty for the OS trust store."""
     env = os.environ if environ is None else environ
-    for name in CA_BUNDLE_VARIABLES:
-        if value := env.get(name, "").strip():
-            return name, value
-    return None
+    return {name: value for name in CA_BUNDLE_VARIABLES if (value := env.get(name, "").strip())}
 
 
 def ssl_context(environ: Mapping[str, str] | None = None) -> ssl.SSLContext:
     """The TLS context of a run. Raises OSError when a named bundle cannot be read and
     ssl.SSLError when it holds no certificate: a typo must not silently trust nothing."""
-    named = ca_bundle(environ)
-    return _context(named[1] if named else None)
+    return _context(tuple(dict.fromkeys(ca_bundles(environ).values())))
 
 
 @functools.lru_cache(maxsize=4)
-def _context(cafile: str | None) -> ssl.SSLContext:
+def _context(cafiles: tuple[str, ...]) -> ssl.SSLContext:
     # Cached: loading a trust store costs ~35 ms, and a context is safe to share. Keyed by
-    # the file name only, so a bundle rewritten in place during one process is not re-read.
-    if cafile is not None:
-        return ssl.create_default_context(cafile=cafile)
+    # the file names only, so a bundle rewritten in place during one process is not re-read.
+    if cafiles:
+        context = ssl.create_default_context(cafile=cafiles[0])
+        for cafile in cafiles[1:]:
+            context.load_verify_locations(cafile=cafile)
+        return context
     import truststore  # imported here: ~10 ms that plain-HTTP runs never pay
 
     return truststore.SSLContext(ssl.PROTOCOL_TLS_CLIENT)

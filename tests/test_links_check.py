@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 import socket
+import ssl
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
+import trustme
 
+from dlg_bib.errors import DlgBibError
 from dlg_bib.links.check import Checker, CheckOptions, LinkResult, check_urls
 from dlg_bib.links.policy import HostRule
 from tests.links_server import GarbageServer, LinkServer, closed_port, serving
+from tests.proxy_server import ProxyServer
 
 # Small timeouts and backoffs keep the suite fast; the behaviour is the same as with defaults.
 FAST = CheckOptions(timeout=0.3, backoff=0.01, concurrency=8, per_host=4, max_retry_after=5)
@@ -298,3 +303,173 @@ def test_temporary_dns_failure_stops_after_one_link_gives_up(
     assert all(r.detail.startswith("DNS") for r in results.values())
     # Without giving up on the host, each of the 4 links would try 3 times.
     assert len(calls) < 12
+
+
+# What the environment says: proxies, CA bundles; and what goes on the wire: IDNA, cookies.
+
+
+@pytest.fixture
+def proxy() -> Iterator[ProxyServer]:
+    with ProxyServer() as srv:
+        yield srv
+
+
+def test_links_go_through_the_proxy_in_http_proxy(
+    proxy: ProxyServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Names that do not resolve: only the proxy can make these links answer.
+    monkeypatch.setenv("HTTP_PROXY", proxy.url)
+    results = check_urls(["http://via-proxy.invalid/ok", "http://via-proxy.invalid/status/404"])
+    verdicts = {url: r.verdict for url, r in results.items()}
+    assert verdicts == {
+        "http://via-proxy.invalid/ok": "ok",
+        "http://via-proxy.invalid/status/404": "dead",
+    }
+    assert sorted(proxy.requests) == [
+        "GET http://via-proxy.invalid/status/404",
+        "HEAD http://via-proxy.invalid/ok",
+        "HEAD http://via-proxy.invalid/status/404",
+    ]
+
+
+def test_proxy_credentials_go_in_proxy_authorization(
+    proxy: ProxyServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("HTTP_PROXY", proxy.url.replace("http://", "http://user:p%40ss@"))
+    assert check("http://via-proxy.invalid/ok").verdict == "ok"
+    assert proxy.headers[0]["proxy-authorization"] == "Basic dXNlcjpwQHNz"  # user:p@ss
+
+
+def test_no_proxy_bypasses_the_proxy(proxy: ProxyServer, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("http_proxy", proxy.url)
+    monkeypatch.setenv("no_proxy", "localhost,.invalid")
+    result = check("http://via-proxy.invalid/ok")
+    assert (result.verdict, result.detail) == ("dead", "DNS: no such host")
+    assert proxy.requests == []
+
+
+def test_an_unreachable_proxy_is_an_error_not_a_dead_link(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("HTTP_PROXY", f"http://127.0.0.1:{closed_port()}")
+    result = check("http://via-proxy.invalid/ok")
+    assert result.verdict == "error"
+    assert result.detail.startswith("proxy: cannot reach the proxy")
+
+
+def test_idn_host_goes_out_as_idna2008_punycode(
+    proxy: ProxyServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("HTTP_PROXY", proxy.url)
+    assert check("http://straße.de/ok").verdict == "ok"
+    assert proxy.requests == ["HEAD http://xn--strae-oqa.de/ok"]  # not strasse.de (IDNA2003)
+    assert proxy.hosts == ["xn--strae-oqa.de"]
+
+
+@pytest.fixture(scope="module")
+def ca() -> trustme.CA:
+    return trustme.CA()
+
+
+@pytest.fixture
+def tls_server(ca: trustme.CA) -> Iterator[LinkServer]:
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    ca.issue_cert("127.0.0.1", "localhost", "secure.invalid").configure_cert(context)
+    with serving(tls=context) as srv:
+        yield srv
+
+
+@pytest.fixture
+def ca_file(ca: trustme.CA, tmp_path: Path) -> str:
+    path = tmp_path / "ca.pem"
+    ca.cert_pem.write_to_path(str(path))
+    return str(path)
+
+
+@pytest.mark.parametrize("variable", ["SSL_CERT_FILE", "REQUESTS_CA_BUNDLE"])
+def test_tls_server_is_trusted_through_the_named_ca_bundle(
+    tls_server: LinkServer, ca_file: str, variable: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name in ("SSL_CERT_FILE", "REQUESTS_CA_BUNDLE"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv(variable, ca_file)
+    result = check(tls_server.url("/ok"))
+    assert (result.verdict, result.status) == ("ok", 200)
+
+
+@pytest.fixture
+def other_ca_file(tmp_path: Path) -> str:
+    """Another CA's bundle: a real file that does not vouch for the test server."""
+    path = tmp_path / "other.pem"
+    trustme.CA().cert_pem.write_to_path(str(path))
+    return str(path)
+
+
+def test_both_named_ca_bundles_are_trusted(
+    tls_server: LinkServer, ca_file: str, other_ca_file: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A site bundle in one variable must not hide the group's CA named in the other.
+    monkeypatch.setenv("SSL_CERT_FILE", other_ca_file)
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", ca_file)
+    assert check(tls_server.url("/ok")).verdict == "ok"
+
+
+def test_tls_server_of_an_unknown_ca_is_dead(
+    tls_server: LinkServer, other_ca_file: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SSL_CERT_FILE", other_ca_file)
+    monkeypatch.delenv("REQUESTS_CA_BUNDLE", raising=False)
+    result = check(tls_server.url("/ok"))
+    assert (result.verdict, result.detail) == (
+        "dead",
+        "TLS: unable to get local issuer certificate",
+    )
+
+
+def test_https_goes_through_the_proxy_with_connect(
+    tls_server: LinkServer, ca_file: str, proxy: ProxyServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SSL_CERT_FILE", ca_file)
+    monkeypatch.setenv("HTTPS_PROXY", proxy.url.replace("http://", "http://user:p%40ss@"))
+    port = tls_server.server_address[1]
+    result = check(f"https://secure.invalid:{port}/ok")
+    assert (result.verdict, result.status) == ("ok", 200)
+    assert proxy.requests == [f"CONNECT secure.invalid:{port}"]
+    assert proxy.headers[0]["proxy-authorization"] == "Basic dXNlcjpwQHNz"
+
+
+def test_unreadable_ca_bundle_is_a_usage_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SSL_CERT_FILE", str(tmp_path / "missing.pem"))
+    with pytest.raises(DlgBibError, match="cannot use the CA bundle") as raised:
+        check("https://example.org/")
+    assert raised.value.exit_code == 2
+
+
+def test_cookies_keep_their_domain_and_path_across_a_redirect_chain(
+    server: LinkServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    real = socket.getaddrinfo
+
+    def resolve(host: str, *args: object, **kwargs: object) -> object:
+        if host.endswith(".test"):
+            host = "127.0.0.1"
+        return real(host, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(socket, "getaddrinfo", resolve)
+    result = check(server.url("/jar/start", "www.cookies.test"))
+    assert result.verdict == "ok"
+    assert result.final_url == server.url("/jar/public", "login.cookies.test")
+    seen = server.counters.cookies
+    assert seen["/jar/start"] == [""]
+    # Domain=cookies.test reaches the other host; the host-only and the foreign cookie do not.
+    assert seen["/jar/login"] == ["site=1"]
+    # Path=/jar/private: sent below that path, not elsewhere on the host.
+    assert sorted(seen["/jar/private/page"][0].split("; ")) == ["site=1", "token=2"]
+    assert seen["/jar/public"] == ["site=1"]
+
+
+def test_cookies_do_not_leak_from_one_link_to_the_next(server: LinkServer) -> None:
+    # /cookie sets visited=1 then accepts it: a second link starts without that cookie.
+    checker = Checker(FAST)
+    assert checker.check(server.url("/cookie")).requests == 2
+    assert checker.check(server.url("/cookie?again")).requests == 2

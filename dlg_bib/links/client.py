@@ -156,9 +156,7 @@ class Transport:
             connector=connector,
             # Cookies belong to one link's redirect chain (see check._Chain), not the run.
             cookie_jar=aiohttp.DummyCookieJar(),
-            timeout=aiohttp.ClientTimeout(
-                total=None, connect=self.timeout, sock_read=self.timeout
-            ),
+            timeout=aiohttp.ClientTimeout(total=None, connect=self.timeout, sock_read=self.timeout),
             trust_env=False,
             max_line_size=_MAX_FIELD,
             max_field_size=_MAX_FIELD,
@@ -188,6 +186,11 @@ class Transport:
         proxy_headers = None
         if proxy is not None:
             proxy, proxy_headers = _proxy_and_auth(proxy)
+            if proxy_headers and target.scheme == "http":
+                # A plain-HTTP request goes to the proxy itself: the credentials ride on it
+                # (aiohttp puts proxy_headers on CONNECT only).
+                headers = {**headers, **proxy_headers}
+                proxy_headers = None
         try:
             async with self._session.request(
                 method,
@@ -255,10 +258,9 @@ def _run_ssl_context() -> ssl.SSLContext:
     try:
         return transport.ssl_context()
     except (OSError, ssl.SSLError) as exc:
-        variable, path = transport.ca_bundle() or ("SSL_CERT_FILE", "")
+        named = " and ".join(f"{var}={path}" for var, path in transport.ca_bundles().items())
         raise DlgBibError(
-            f"cannot use the CA bundle {path}: {exc}",
-            where=variable,
+            f"cannot use the CA bundle ({named}): {exc}",
             hint="point it at a PEM file of CA certificates, or unset it to use the system's",
         ) from exc
 
