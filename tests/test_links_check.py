@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import socket
 import ssl
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -173,10 +175,54 @@ def test_slow_answer_within_the_timeout_is_ok(server: LinkServer) -> None:
     assert check(server.url("/slow?s=0.05")).verdict == "ok"
 
 
-def test_hanging_endpoint_is_retried_a_bounded_number_of_times(server: LinkServer) -> None:
+def test_hanging_endpoint_costs_a_head_and_a_get_timeout_not_three(server: LinkServer) -> None:
     result = check(server.url("/hang"))
-    assert (result.verdict, result.attempts) == ("timeout", 3)
+    assert (result.verdict, result.attempts) == ("timeout", 2)
+    assert server.counters.methods["/hang"] == ["HEAD", "GET"]
+
+
+def test_after_a_head_timeout_the_host_is_checked_with_get(server: LinkServer) -> None:
+    checker = Checker(FAST)
+    assert checker.check(server.url("/hang")).verdict == "timeout"
+    assert checker.check(server.url("/hang?second")).attempts == 1
     assert server.counters.methods["/hang"] == ["HEAD", "GET", "GET"]
+
+
+def test_a_host_that_accepts_no_connection_costs_one_timeout_for_all_its_links() -> None:
+    with unanswered_port() as port:
+        urls = [f"http://127.0.0.1:{port}/paper{i}" for i in range(6)]
+        options = CheckOptions(timeout=0.5, per_host=2, backoff=0.01)
+        start = time.monotonic()
+        results = check_urls(urls, options)
+        took = time.monotonic() - start
+    assert {(r.verdict, r.detail) for r in results.values()} == {
+        ("timeout", "timed out connecting")
+    }
+    assert sum(r.requests for r in results.values()) == 2  # the two first in the host's slots
+    assert took < 2.5  # one timeout (0.5 s); it was 3 rounds of 3 tries (4.5 s)
+
+
+@contextlib.contextmanager
+def unanswered_port() -> Iterator[int]:
+    """A port whose listen queue is full: the kernel drops further SYNs, so a connect hangs
+    as it does to a host behind a firewall that drops packets."""
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(0)
+    port = int(listener.getsockname()[1])
+    fillers = []
+    try:
+        for _ in range(8):  # enough to fill the queue whatever the kernel's slack
+            sock = socket.socket()
+            sock.setblocking(False)
+            sock.connect_ex(("127.0.0.1", port))
+            fillers.append(sock)
+        time.sleep(0.05)
+        yield port
+    finally:
+        for sock in fillers:
+            sock.close()
+        listener.close()
 
 
 def test_per_host_cap_holds_on_the_server_side(server: LinkServer) -> None:

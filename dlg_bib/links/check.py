@@ -19,6 +19,7 @@ from dlg_bib import transport
 from dlg_bib.links.client import (
     BadAnswer,
     BadURL,
+    ConnectTimeout,
     Cookies,
     ProxyFailure,
     Response,
@@ -114,6 +115,9 @@ class _Failure(Exception):
         return _Failure(self.verdict, self.detail, retry=False)
 
 
+_NO_CONNECTION = "timed out connecting"
+
+
 def _failure_of(exc: BaseException) -> _Failure:
     if isinstance(exc, socket.gaierror):
         if _is_dns_failure(exc):
@@ -121,6 +125,9 @@ def _failure_of(exc: BaseException) -> _Failure:
         return _Failure("error", f"DNS: {exc.strerror or exc}", retry=True)
     if isinstance(exc, ProxyFailure):
         return _Failure("error", f"proxy: {exc}", retry=True)  # says nothing about the link
+    if isinstance(exc, ConnectTimeout):
+        # Nothing answers at that address: no link of the host will fare better (see _fetch).
+        return _Failure("timeout", _NO_CONNECTION, retry=False)
     if isinstance(exc, TimeoutError):
         return _Failure("timeout", "timed out", retry=True)
     if isinstance(exc, ConnectionRefusedError):
@@ -319,8 +326,18 @@ class Checker:
             try:
                 resp = await self._send(method, target, chain)
             except _Failure as failure:
-                if not failure.retry or tries >= self.options.max_attempts:
-                    if failure.detail.startswith("DNS:"):
+                hung = failure.verdict == "timeout"
+                if hung and method == "HEAD":
+                    self._head_refused.add(host)  # else every link of the host waits it out
+                # A timeout is tried again only as GET after a HEAD: a server that let a GET
+                # wait the whole timeout rarely answers the next one, and each try costs the
+                # full timeout (a hanging host would cost three per link).
+                if (
+                    not failure.retry
+                    or tries >= self.options.max_attempts
+                    or (hung and method == "GET")
+                ):
+                    if failure.detail.startswith("DNS:") or failure.detail == _NO_CONNECTION:
                         self._give_up_on(host, failure)
                     raise
                 chain.attempts += 1
@@ -368,8 +385,9 @@ class Checker:
         return resp
 
     def _give_up_on(self, host: str, failure: _Failure) -> None:
-        # Every link to a host whose name does not resolve fails the same way: the links
-        # still queued for it get this verdict at once.
+        # Every link to a host whose name does not resolve, or where nothing accepts a
+        # connection, fails the same way: the links still queued for it get this verdict at
+        # once (a hanging host costs one timeout, not one per link).
         self._unresolved[host] = failure
         self.gate.close(host)
 

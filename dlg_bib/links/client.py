@@ -45,6 +45,10 @@ class BadAnswer(Exception):
     """The server answered something that is not HTTP/1.x, or broke off mid-answer."""
 
 
+class ConnectTimeout(TimeoutError):
+    """No connection within the timeout: nothing answers at the host's address."""
+
+
 class ProxyFailure(OSError):
     """The proxy, not the link, failed: it is unreachable or refused the request."""
 
@@ -210,6 +214,10 @@ class Transport:
                     cookies=resp.cookies,
                     body=body,
                 )
+        except aiohttp.ConnectionTimeoutError as exc:
+            if proxy is not None:
+                raise ProxyFailure(f"the proxy {proxy} did not connect in time") from exc
+            raise ConnectTimeout(f"no connection to {target.host} in time") from exc
         except aiohttp.ClientConnectorCertificateError as exc:
             raise exc.certificate_error from exc
         except aiohttp.ClientProxyConnectionError as exc:
