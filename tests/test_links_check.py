@@ -183,6 +183,7 @@ def test_hanging_endpoint_costs_a_head_and_a_get_timeout_not_three(server: LinkS
 
 def test_after_a_head_timeout_the_host_is_checked_with_get(server: LinkServer) -> None:
     checker = Checker(FAST)
+    assert checker.check(server.url("/ok")).verdict == "ok"  # the server itself is alive
     assert checker.check(server.url("/hang")).verdict == "timeout"
     assert checker.check(server.url("/hang?second")).attempts == 1
     assert server.counters.methods["/hang"] == ["HEAD", "GET", "GET"]
@@ -200,6 +201,33 @@ def test_a_host_that_accepts_no_connection_costs_one_timeout_for_all_its_links()
     }
     assert sum(r.requests for r in results.values()) == 2  # the two first in the host's slots
     assert took < 2.5  # one timeout (0.5 s); it was 3 rounds of 3 tries (4.5 s)
+
+
+def test_a_host_that_answers_nothing_costs_one_head_and_get_timeout_for_all_its_links(
+    server: LinkServer,
+) -> None:
+    urls = [server.url(f"/hang?{i}") for i in range(6)]
+    options = CheckOptions(timeout=0.4, per_host=2, backoff=0.01)
+    start = time.monotonic()
+    results = check_urls(urls, options)
+    took = time.monotonic() - start
+    assert {r.verdict for r in results.values()} == {"timeout"}
+    # The two links in the host's slots tried HEAD and GET; the four queued ones were spared.
+    assert server.counters.methods["/hang"] == ["HEAD", "HEAD", "GET", "GET"]
+    assert sorted(r.detail for r in results.values()) == [
+        *["timed out"] * 2,
+        *["timed out: the host answered no request"] * 4,
+    ]
+    assert took < 2.0  # two timeouts (0.8 s); it was 3 rounds of 3 (3.6 s)
+
+
+def test_a_host_that_answered_before_is_not_given_up_for_one_hanging_page(
+    server: LinkServer,
+) -> None:
+    checker = Checker(CheckOptions(timeout=0.3, per_host=1, backoff=0.01))
+    assert checker.check(server.url("/ok")).verdict == "ok"
+    assert [checker.check(server.url(f"/hang?{i}")).verdict for i in range(2)] == ["timeout"] * 2
+    assert checker.check(server.url("/ok?later")).verdict == "ok"
 
 
 @contextlib.contextmanager

@@ -109,6 +109,7 @@ class _Failure(Exception):
         self.verdict: Verdict = verdict
         self.detail = detail
         self.retry = retry
+        self.method = ""  # of the request that failed, once sent
 
     def again(self) -> _Failure:
         """The same failure for another link, not to be retried."""
@@ -116,6 +117,7 @@ class _Failure(Exception):
 
 
 _NO_CONNECTION = "timed out connecting"
+_NO_ANSWER = "timed out: the host answered no request"
 
 
 def _failure_of(exc: BaseException) -> _Failure:
@@ -179,6 +181,7 @@ class Checker:
         self._head_refused: set[str] = set()  # hosts where HEAD proved unreliable
         # Hosts whose name did not resolve, with the failure every link to them gets.
         self._unresolved: dict[str, _Failure] = {}
+        self._answered: set[str] = set()  # hosts that answered at least one request
 
     def _rule(self, host: str) -> HostRule:
         rule = self._rules.get(host)
@@ -324,8 +327,9 @@ class Checker:
         while True:
             tries += 1
             try:
-                resp = await self._send(method, target, chain)
+                method, resp = await self._send(method, target, chain)
             except _Failure as failure:
+                method = failure.method or method
                 hung = failure.verdict == "timeout"
                 if hung and method == "HEAD":
                     self._head_refused.add(host)  # else every link of the host waits it out
@@ -339,6 +343,9 @@ class Checker:
                 ):
                     if failure.detail.startswith("DNS:") or failure.detail == _NO_CONNECTION:
                         self._give_up_on(host, failure)
+                    elif hung and host not in self._answered:
+                        # The whole server hangs, not one slow page: nothing of it answered.
+                        self._give_up_on(host, _Failure("timeout", _NO_ANSWER, retry=False))
                     raise
                 chain.attempts += 1
                 if method == "HEAD" and failure.verdict in ("timeout", "error"):
@@ -365,7 +372,8 @@ class Checker:
                 self._head_refused.add(host)
             return resp
 
-    async def _send(self, method: str, target: Target, chain: _Chain) -> Response:
+    async def _send(self, method: str, target: Target, chain: _Chain) -> tuple[str, Response]:
+        """One request of a link's chain; the method it went with, and the answer."""
         headers = {
             "User-Agent": self.options.user_agent,
             "Accept": _ACCEPT,
@@ -374,15 +382,21 @@ class Checker:
         if cookie := chain.cookies.header(target.url):
             headers["Cookie"] = cookie
         try:
-            resp = await self.send(method, target, headers, self.options.max_body)
+            async with self.gate.slot(target.host):
+                if method == "HEAD" and target.host in self._head_refused:
+                    method = "GET"  # HEAD proved unreliable while this request waited its turn
+                resp = await self._request(method, target, headers, self.options.max_body)
         except HostClosed:
             raise self._unresolved[target.host].again() from None  # nothing was sent
         except (OSError, BadAnswer, EOFError) as exc:
             chain.requests += 1
-            raise _failure_of(exc) from exc
+            failure = _failure_of(exc)
+            failure.method = method
+            raise failure from exc
         chain.requests += 1
+        self._answered.add(target.host)
         chain.cookies.remember(target.url, resp.cookies)
-        return resp
+        return method, resp
 
     def _give_up_on(self, host: str, failure: _Failure) -> None:
         # Every link to a host whose name does not resolve, or where nothing accepts a
@@ -396,14 +410,18 @@ class Checker:
     ) -> Response:
         """One request within the host's and the overall limits (no retries, no redirects).
         Raises HostClosed once the host's name proved not to resolve in this run."""
-        session = self._live()
-        async with session.gate.slot(target.host):
-            try:
-                return await session.transport.send(method, target, headers, max_body)
-            except socket.gaierror as exc:
-                if _is_dns_failure(exc):
-                    self._give_up_on(target.host, _failure_of(exc))
-                raise
+        async with self.gate.slot(target.host):
+            return await self._request(method, target, headers, max_body)
+
+    async def _request(
+        self, method: str, target: Target, headers: Mapping[str, str], max_body: int
+    ) -> Response:
+        try:
+            return await self._live().transport.send(method, target, headers, max_body)
+        except socket.gaierror as exc:
+            if _is_dns_failure(exc):
+                self._give_up_on(target.host, _failure_of(exc))
+            raise
 
 
 def _finish(
