@@ -17,6 +17,7 @@ from dlg_bib.links.check import Checker, CheckOptions, LinkResult, check_urls
 from dlg_bib.links.policy import HostRule
 from tests.links_server import GarbageServer, LinkServer, closed_port, serving
 from tests.proxy_server import ProxyServer
+from tests.raw_http_server import RawServer, answer
 
 # Small timeouts and backoffs keep the suite fast; the behaviour is the same as with defaults.
 FAST = CheckOptions(timeout=0.3, backoff=0.01, concurrency=8, per_host=4, max_retry_after=5)
@@ -107,6 +108,15 @@ def test_permanent_redirect_to_a_dead_page_is_dead(server: LinkServer) -> None:
     result = check(server.url("/perm-dead"))
     assert result.verdict == "dead"
     assert result.final_url == server.url("/status/404")
+
+
+def test_folded_location_header_is_followed() -> None:
+    with RawServer() as raw:
+        moved = f"HTTP/1.1 301 Moved\r\nLocation:\r\n {raw.url('/new')}\r\n"
+        raw.add(answer(f"{moved}Content-Length: 0\r\n\r\n".encode()))
+        raw.add(answer(b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n"))
+        result = check(raw.url("/old"))
+    assert (result.verdict, result.redirect_to) == ("redirected", raw.url("/new"))
 
 
 def test_redirect_loop_is_detected(server: LinkServer) -> None:

@@ -179,7 +179,8 @@ class Checker:
         self._rules: dict[str, HostRule] = {}
         self._session: _Session | None = None
         self._head_refused: set[str] = set()  # hosts where HEAD proved unreliable
-        # Hosts whose name did not resolve, with the failure every link to them gets.
+        # Hosts given up for this run (the name does not resolve, nothing accepts a connection
+        # or nothing answers), with the failure every link to them gets.
         self._unresolved: dict[str, _Failure] = {}
         self._answered: set[str] = set()  # hosts that answered at least one request
 
