@@ -44,6 +44,7 @@ import asyncio
 import contextlib
 import json
 import os
+import random
 import re
 import resource
 import shutil
@@ -253,14 +254,12 @@ def make_links(hosts: list[str], n: int) -> list[BenchLink]:
     counts[0] += n - sum(counts)
     for (_, route, verdict, gone, requests), count in zip(MIX, counts, strict=True):
         kinds += [(route, verdict, gone, requests)] * count
-    # Interleave kinds and hosts as in a real list (deterministic shuffle by index).
-    order = sorted(range(n), key=lambda i: (hash_index(str(i)), i))
-    links = []
-    for position, i in enumerate(order):
-        route, verdict, gone, requests = kinds[i]
-        host = hosts[position % len(hosts)]
-        links.append(BenchLink(f"http://{host}/{route}/{i}", verdict, gone, requests))
-    return links
+    # Interleave kinds and hosts as in a real list (the same shuffle every run).
+    random.Random(12).shuffle(kinds)
+    return [
+        BenchLink(f"http://{hosts[i % len(hosts)]}/{route}/{i}", verdict, gone, requests)
+        for i, (route, verdict, gone, requests) in enumerate(kinds)
+    ]
 
 
 def hang_links(server: BenchServer) -> list[BenchLink]:
@@ -269,13 +268,6 @@ def hang_links(server: BenchServer) -> list[BenchLink]:
         for host in (server.blackhole, server.silent)
         for i in range(HANG_LINKS)
     ]
-
-
-def hash_index(text: str) -> int:
-    value = 0
-    for char in text.encode():
-        value = (value * 131 + char) % 1_000_003
-    return value
 
 
 def write_inputs(folder: Path, links: list[BenchLink], name: str) -> tuple[Path, Path]:

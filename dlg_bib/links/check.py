@@ -383,7 +383,7 @@ class Checker:
         if cookie := chain.cookies.header(target.url):
             headers["Cookie"] = cookie
         try:
-            async with self.gate.slot(target.host):
+            async with self.gate.slot(target.host, urgent=chain.requests > 0):
                 if method == "HEAD" and target.host in self._head_refused:
                     method = "GET"  # HEAD proved unreliable while this request waited its turn
                 resp = await self._request(method, target, headers, self.options.max_body)

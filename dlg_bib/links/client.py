@@ -2,10 +2,11 @@
 failures translated into what the checker judges (OSError subclasses or BadAnswer).
 
 aiohttp does the protocol: keep-alive, chunked and compressed bodies, interim answers,
-proxies (CONNECT for https), TLS. What stays ours: IDNA2008 host names (yarl falls back to
-IDNA2003 on names IDNA2008 rejects, and to it alone in older versions), reading at most
-`max_body` bytes, and redirects, cookies and retries, which the checker does hop by hop so
-that every request goes through the per-host gate.
+folded headers, proxies (CONNECT for https), TLS. What stays ours: the ASCII host name,
+computed once (IDNA2008) because the per-host gate keys on it (`straße.de` and
+`xn--strae-oqa.de` are one host) and the URL goes to aiohttp already encoded; reading at most
+`max_body` bytes; and redirects, cookies and retries, which the checker does hop by hop so
+that every request goes through the gate.
 """
 
 from __future__ import annotations
@@ -133,28 +134,25 @@ class Transport:
         per_host: int,
         proxies: transport.Proxies | None = None,
         ssl_context: ssl.SSLContext | None = None,
-        resolver: aiohttp.abc.AbstractResolver | None = None,
     ):
         self.timeout = timeout
         self._overall = overall
         self._per_host = per_host
         self._proxies = proxies
         self._ssl = ssl_context
-        self._resolver = resolver
         self._session: aiohttp.ClientSession | None = None
 
     async def open(self) -> Transport:
         # Proxies and trust come from the environment once per run, not once per request
         # (aiohttp's trust_env looks the proxy up again for every request, in a thread).
-        proxies = self._proxies or transport.Proxies.from_environment()
-        self._proxies = proxies
+        if self._proxies is None:
+            self._proxies = transport.Proxies.from_environment()
         connector = aiohttp.TCPConnector(
             limit=self._overall,
             limit_per_host=self._per_host,
             use_dns_cache=True,
             ttl_dns_cache=_DNS_TTL,
-            ssl=self._ssl or _run_ssl_context(),
-            resolver=self._resolver,
+            ssl=self._ssl if self._ssl is not None else _run_ssl_context(),
         )
         self._session = aiohttp.ClientSession(
             connector=connector,
