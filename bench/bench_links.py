@@ -6,7 +6,9 @@ Every tool runs at its defaults, in the same run, interleaved, whole processes, 
 - dlg-bib as on branch `main` (the hand-written HTTP/1.1 client), same options, when the
   bench runs in a git checkout that has `main` (`--old-ref`; the package is exported with
   `git archive` into a temp folder and run from there);
-- linkinator 7.6 at its defaults (concurrency 100, no per-host limit, no timeout).
+- linkinator 7.6 at its defaults (concurrency 100, no per-host limit, no timeout);
+- dlg-bib with `--concurrency 100 --per-host 100`, linkinator's politeness, to tell what
+  the per-host limit costs apart from the transport.
 
 lychee is not in the comparison: it is not on PyPI, npm or Debian, and crates.io (cargo
 install) is not reachable from this workplace. markdown-link-check (fixed concurrency 2) and
@@ -347,11 +349,20 @@ def parse_linkinator(out: str) -> dict[str, str]:
     }
 
 
-def dlg_bib_tools(md: Path, bib: Path, wayback: str, old: Path | None) -> list[Tool]:
+def dlg_bib_tools(
+    md: Path, bib: Path, wayback: str, old: Path | None, impolite: bool = False
+) -> list[Tool]:
     argv = [sys.executable, "-m", "dlg_bib", "--bib", str(bib), "check-links"]
     argv += ["--readme", str(md), "--format", "json", "--no-cache"]
     env = {"DLG_BIB_WAYBACK_API": wayback, "DLG_BIB_CACHE_DIR": str(md.parent)}
     tools = [Tool("dlg-bib (aiohttp)", argv, parse_dlg_bib, env=env, full_verdicts=True)]
+    if impolite:
+        # linkinator's defaults allow 100 in flight and any number per host: the same here
+        # shows what the politeness costs, apart from the transport.
+        loose = [*argv, "--concurrency", "100", "--per-host", "100"]
+        tools.append(
+            Tool("dlg-bib (aiohttp) at 100/100", loose, parse_dlg_bib, env, full_verdicts=True)
+        )
     if old is not None:
         # Run from the exported tree: PYTHONPATH comes before the editable install.
         old_env = {**env, "PYTHONPATH": str(old)}
@@ -435,7 +446,7 @@ def main(argv: list[str] | None = None) -> None:
         md, bib = write_inputs(folder, links, "links")
         empty_md, _ = write_inputs(folder, [], "empty")
         old = export_old(args.old_ref, folder / "old") if args.old_ref else None
-        tools = dlg_bib_tools(md, bib, wayback, old)
+        tools = dlg_bib_tools(md, bib, wayback, old, impolite=True)
         linkinator = ensure_linkinator(tools_dir())
         if linkinator:
             argv_l = [str(linkinator), str(md), "--markdown", "--format", "json"]
