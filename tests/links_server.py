@@ -6,8 +6,10 @@ the requests in flight per Host header, so tests can verify politeness from the 
 
 from __future__ import annotations
 
+import gzip
 import json
 import socket
+import ssl
 import threading
 import time
 from collections import Counter, defaultdict
@@ -26,9 +28,11 @@ class Counters:
         self.in_flight: Counter[str] = Counter()  # Host header -> requests being answered
         self.peak: Counter[str] = Counter()
         self.peak_total = 0
+        self.cookies: defaultdict[str, list[str]] = defaultdict(list)  # path -> Cookie headers
 
-    def enter(self, host: str, path: str, method: str) -> int:
+    def enter(self, host: str, path: str, method: str, cookie: str = "") -> int:
         with self.lock:
+            self.cookies[path].append(cookie)
             self.hits[path] += 1
             self.methods[path].append(method)
             self.times[path].append(time.monotonic())
@@ -62,7 +66,7 @@ class Handler(BaseHTTPRequestHandler):
         parts = urlsplit(self.path)
         host = self.headers.get("Host", "")
         counters = self.server.counters
-        nth = counters.enter(host, parts.path, method)
+        nth = counters.enter(host, parts.path, method, self.headers.get("Cookie", ""))
         self._host: str | None = host
         try:
             self._route(method, parts.path, parse_qs(parts.query), nth)
@@ -126,6 +130,8 @@ class Handler(BaseHTTPRequestHandler):
                 self._reply(200, b"welcome back")
             else:
                 self._redirect(302, "/cookie", {"Set-Cookie": "visited=1; Path=/"})
+        elif name == "jar":
+            self._jar(path)
         elif name == "flap":  # 503 twice, then fine
             self._reply(503 if nth <= 2 else 200, b"flap")
         elif name == "rate-retry-after":  # 429 with Retry-After: 1 once, then fine
@@ -159,6 +165,33 @@ class Handler(BaseHTTPRequestHandler):
         else:
             self._reply(404, b"no such route")
 
+    def _jar(self, path: str) -> None:
+        # A login dance across two hosts of one site; the cookies each hop receives are in
+        # counters.cookies. `elsewhere.test` is not this site: that cookie must be refused.
+        port = self.server.server_address[1]
+        if path == "/jar/start":
+            cookies = [
+                "site=1; Domain=cookies.test; Path=/",
+                "hostonly=1; Path=/",
+                "foreign=1; Domain=elsewhere.test; Path=/",
+            ]
+            self._redirect_with_cookies(f"http://login.cookies.test:{port}/jar/login", cookies)
+        elif path == "/jar/login":
+            self._redirect_with_cookies("/jar/private/page", ["token=2; Path=/jar/private"])
+        elif path == "/jar/private/page":
+            self._redirect(302, "/jar/public")
+        else:
+            self._reply(200, b"in")
+
+    def _redirect_with_cookies(self, location: str, cookies: list[str]) -> None:
+        self._done()
+        self.send_response(302)
+        self.send_header("Location", location)
+        for cookie in cookies:
+            self.send_header("Set-Cookie", cookie)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
     def _wayback(self, query: dict[str, list[str]]) -> None:
         url = query.get("url", [""])[0]
         snapshots = self.server.archived
@@ -167,18 +200,30 @@ class Handler(BaseHTTPRequestHandler):
             data = {"url": url, "archived_snapshots": {"closest": {**closest, "status": "200"}}}
         else:
             data = {"url": url, "archived_snapshots": {}}
-        self._reply(200, json.dumps(data).encode(), {"Content-Type": "application/json"})
+        body = json.dumps(data).encode()
+        headers = {"Content-Type": "application/json"}
+        if self.server.gzip_answers and "gzip" in self.headers.get("Accept-Encoding", ""):
+            body = gzip.compress(body)
+            headers["Content-Encoding"] = "gzip"
+            self.server.gzipped += 1
+        self._reply(200, body, headers)
 
 
 class LinkServer(ThreadingHTTPServer):
     daemon_threads = True
     request_queue_size = 128
 
-    def __init__(self) -> None:
+    def __init__(self, tls: ssl.SSLContext | None = None) -> None:
         super().__init__(("127.0.0.1", 0), Handler)
+        if tls is not None:
+            # The handshake runs in accept(): fine for tests that connect a few times.
+            self.socket = tls.wrap_socket(self.socket, server_side=True)
+        self.scheme = "https" if tls else "http"
         self.counters = Counters()
         self.stopping = threading.Event()
         self.archived: dict[str, str] = {}
+        self.gzip_answers = False  # the Wayback route answers gzip to clients that accept it
+        self.gzipped = 0
         self._thread = threading.Thread(
             target=self.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
         )
@@ -188,10 +233,10 @@ class LinkServer(ThreadingHTTPServer):
 
     @property
     def base(self) -> str:
-        return f"http://127.0.0.1:{self.server_address[1]}"
+        return f"{self.scheme}://127.0.0.1:{self.server_address[1]}"
 
     def url(self, path: str, host: str = "127.0.0.1") -> str:
-        return f"http://{host}:{self.server_address[1]}{path}"
+        return f"{self.scheme}://{host}:{self.server_address[1]}{path}"
 
     def start(self) -> LinkServer:
         self._thread.start()
@@ -235,8 +280,8 @@ class GarbageServer:
 
 
 @contextmanager
-def serving() -> Iterator[LinkServer]:
-    server = LinkServer().start()
+def serving(tls: ssl.SSLContext | None = None) -> Iterator[LinkServer]:
+    server = LinkServer(tls).start()
     try:
         yield server
     finally:

@@ -1,4 +1,4 @@
-"""A scripted raw-socket server on 127.0.0.1 for the tests of `dlg_bib.links.client`.
+"""A scripted raw-socket server on 127.0.0.1 for the transport tests (`dlg_bib.links.client`).
 
 Why not http.server: it always answers well-formed HTTP, so it cannot send garbage, chunked
 bodies with extensions and trailers, interim 1xx answers, bodies cut short, or nothing at all,

@@ -2,14 +2,22 @@
 
 from __future__ import annotations
 
+import contextlib
 import socket
+import ssl
+import time
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
+import trustme
 
+from dlg_bib.errors import DlgBibError
 from dlg_bib.links.check import Checker, CheckOptions, LinkResult, check_urls
 from dlg_bib.links.policy import HostRule
 from tests.links_server import GarbageServer, LinkServer, closed_port, serving
+from tests.proxy_server import ProxyServer
+from tests.raw_http_server import RawServer, answer
 
 # Small timeouts and backoffs keep the suite fast; the behaviour is the same as with defaults.
 FAST = CheckOptions(timeout=0.3, backoff=0.01, concurrency=8, per_host=4, max_retry_after=5)
@@ -102,6 +110,15 @@ def test_permanent_redirect_to_a_dead_page_is_dead(server: LinkServer) -> None:
     assert result.final_url == server.url("/status/404")
 
 
+def test_folded_location_header_is_followed() -> None:
+    with RawServer() as raw:
+        moved = f"HTTP/1.1 301 Moved\r\nLocation:\r\n {raw.url('/new')}\r\n"
+        raw.add(answer(f"{moved}Content-Length: 0\r\n\r\n".encode()))
+        raw.add(answer(b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n"))
+        result = check(raw.url("/old"))
+    assert (result.verdict, result.redirect_to) == ("redirected", raw.url("/new"))
+
+
 def test_redirect_loop_is_detected(server: LinkServer) -> None:
     result = check(server.url("/loop-a"))
     assert result.verdict == "error"
@@ -168,10 +185,82 @@ def test_slow_answer_within_the_timeout_is_ok(server: LinkServer) -> None:
     assert check(server.url("/slow?s=0.05")).verdict == "ok"
 
 
-def test_hanging_endpoint_is_retried_a_bounded_number_of_times(server: LinkServer) -> None:
+def test_hanging_endpoint_costs_a_head_and_a_get_timeout_not_three(server: LinkServer) -> None:
     result = check(server.url("/hang"))
-    assert (result.verdict, result.attempts) == ("timeout", 3)
+    assert (result.verdict, result.attempts) == ("timeout", 2)
+    assert server.counters.methods["/hang"] == ["HEAD", "GET"]
+
+
+def test_after_a_head_timeout_the_host_is_checked_with_get(server: LinkServer) -> None:
+    checker = Checker(FAST)
+    assert checker.check(server.url("/ok")).verdict == "ok"  # the server itself is alive
+    assert checker.check(server.url("/hang")).verdict == "timeout"
+    assert checker.check(server.url("/hang?second")).attempts == 1
     assert server.counters.methods["/hang"] == ["HEAD", "GET", "GET"]
+
+
+def test_a_host_that_accepts_no_connection_costs_one_timeout_for_all_its_links() -> None:
+    with unanswered_port() as port:
+        urls = [f"http://127.0.0.1:{port}/paper{i}" for i in range(6)]
+        options = CheckOptions(timeout=0.5, per_host=2, backoff=0.01)
+        start = time.monotonic()
+        results = check_urls(urls, options)
+        took = time.monotonic() - start
+    assert {(r.verdict, r.detail) for r in results.values()} == {
+        ("timeout", "timed out connecting")
+    }
+    assert sum(r.requests for r in results.values()) == 2  # the two first in the host's slots
+    assert took < 2.5  # one timeout (0.5 s); it was 3 rounds of 3 tries (4.5 s)
+
+
+def test_a_host_that_answers_nothing_costs_one_head_and_get_timeout_for_all_its_links(
+    server: LinkServer,
+) -> None:
+    urls = [server.url(f"/hang?{i}") for i in range(6)]
+    options = CheckOptions(timeout=0.4, per_host=2, backoff=0.01)
+    start = time.monotonic()
+    results = check_urls(urls, options)
+    took = time.monotonic() - start
+    assert {r.verdict for r in results.values()} == {"timeout"}
+    # The two links in the host's slots tried HEAD and GET; the four queued ones were spared.
+    assert server.counters.methods["/hang"] == ["HEAD", "HEAD", "GET", "GET"]
+    assert sorted(r.detail for r in results.values()) == [
+        *["timed out"] * 2,
+        *["timed out: the host answered no request"] * 4,
+    ]
+    assert took < 2.0  # two timeouts (0.8 s); it was 3 rounds of 3 (3.6 s)
+
+
+def test_a_host_that_answered_before_is_not_given_up_for_one_hanging_page(
+    server: LinkServer,
+) -> None:
+    checker = Checker(CheckOptions(timeout=0.3, per_host=1, backoff=0.01))
+    assert checker.check(server.url("/ok")).verdict == "ok"
+    assert [checker.check(server.url(f"/hang?{i}")).verdict for i in range(2)] == ["timeout"] * 2
+    assert checker.check(server.url("/ok?later")).verdict == "ok"
+
+
+@contextlib.contextmanager
+def unanswered_port() -> Iterator[int]:
+    """A port whose listen queue is full: the kernel drops further SYNs, so a connect hangs
+    as it does to a host behind a firewall that drops packets."""
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(0)
+    port = int(listener.getsockname()[1])
+    fillers = []
+    try:
+        for _ in range(8):  # enough to fill the queue whatever the kernel's slack
+            sock = socket.socket()
+            sock.setblocking(False)
+            sock.connect_ex(("127.0.0.1", port))
+            fillers.append(sock)
+        time.sleep(0.05)
+        yield port
+    finally:
+        for sock in fillers:
+            sock.close()
+        listener.close()
 
 
 def test_per_host_cap_holds_on_the_server_side(server: LinkServer) -> None:
@@ -298,3 +387,173 @@ def test_temporary_dns_failure_stops_after_one_link_gives_up(
     assert all(r.detail.startswith("DNS") for r in results.values())
     # Without giving up on the host, each of the 4 links would try 3 times.
     assert len(calls) < 12
+
+
+# What the environment says: proxies, CA bundles; and what goes on the wire: IDNA, cookies.
+
+
+@pytest.fixture
+def proxy() -> Iterator[ProxyServer]:
+    with ProxyServer() as srv:
+        yield srv
+
+
+def test_links_go_through_the_proxy_in_http_proxy(
+    proxy: ProxyServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Names that do not resolve: only the proxy can make these links answer.
+    monkeypatch.setenv("HTTP_PROXY", proxy.url)
+    results = check_urls(["http://via-proxy.invalid/ok", "http://via-proxy.invalid/status/404"])
+    verdicts = {url: r.verdict for url, r in results.items()}
+    assert verdicts == {
+        "http://via-proxy.invalid/ok": "ok",
+        "http://via-proxy.invalid/status/404": "dead",
+    }
+    assert sorted(proxy.requests) == [
+        "GET http://via-proxy.invalid/status/404",
+        "HEAD http://via-proxy.invalid/ok",
+        "HEAD http://via-proxy.invalid/status/404",
+    ]
+
+
+def test_proxy_credentials_go_in_proxy_authorization(
+    proxy: ProxyServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("HTTP_PROXY", proxy.url.replace("http://", "http://user:p%40ss@"))
+    assert check("http://via-proxy.invalid/ok").verdict == "ok"
+    assert proxy.headers[0]["proxy-authorization"] == "Basic dXNlcjpwQHNz"  # user:p@ss
+
+
+def test_no_proxy_bypasses_the_proxy(proxy: ProxyServer, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("http_proxy", proxy.url)
+    monkeypatch.setenv("no_proxy", "localhost,.invalid")
+    result = check("http://via-proxy.invalid/ok")
+    assert (result.verdict, result.detail) == ("dead", "DNS: no such host")
+    assert proxy.requests == []
+
+
+def test_an_unreachable_proxy_is_an_error_not_a_dead_link(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("HTTP_PROXY", f"http://127.0.0.1:{closed_port()}")
+    result = check("http://via-proxy.invalid/ok")
+    assert result.verdict == "error"
+    assert result.detail.startswith("proxy: cannot reach the proxy")
+
+
+def test_idn_host_goes_out_as_idna2008_punycode(
+    proxy: ProxyServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("HTTP_PROXY", proxy.url)
+    assert check("http://straße.de/ok").verdict == "ok"
+    assert proxy.requests == ["HEAD http://xn--strae-oqa.de/ok"]  # not strasse.de (IDNA2003)
+    assert proxy.hosts == ["xn--strae-oqa.de"]
+
+
+@pytest.fixture(scope="module")
+def ca() -> trustme.CA:
+    return trustme.CA()
+
+
+@pytest.fixture
+def tls_server(ca: trustme.CA) -> Iterator[LinkServer]:
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    ca.issue_cert("127.0.0.1", "localhost", "secure.invalid").configure_cert(context)
+    with serving(tls=context) as srv:
+        yield srv
+
+
+@pytest.fixture
+def ca_file(ca: trustme.CA, tmp_path: Path) -> str:
+    path = tmp_path / "ca.pem"
+    ca.cert_pem.write_to_path(str(path))
+    return str(path)
+
+
+@pytest.mark.parametrize("variable", ["SSL_CERT_FILE", "REQUESTS_CA_BUNDLE"])
+def test_tls_server_is_trusted_through_the_named_ca_bundle(
+    tls_server: LinkServer, ca_file: str, variable: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name in ("SSL_CERT_FILE", "REQUESTS_CA_BUNDLE"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv(variable, ca_file)
+    result = check(tls_server.url("/ok"))
+    assert (result.verdict, result.status) == ("ok", 200)
+
+
+@pytest.fixture
+def other_ca_file(tmp_path: Path) -> str:
+    """Another CA's bundle: a real file that does not vouch for the test server."""
+    path = tmp_path / "other.pem"
+    trustme.CA().cert_pem.write_to_path(str(path))
+    return str(path)
+
+
+def test_both_named_ca_bundles_are_trusted(
+    tls_server: LinkServer, ca_file: str, other_ca_file: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A site bundle in one variable must not hide the group's CA named in the other.
+    monkeypatch.setenv("SSL_CERT_FILE", other_ca_file)
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", ca_file)
+    assert check(tls_server.url("/ok")).verdict == "ok"
+
+
+def test_tls_server_of_an_unknown_ca_is_dead(
+    tls_server: LinkServer, other_ca_file: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SSL_CERT_FILE", other_ca_file)
+    monkeypatch.delenv("REQUESTS_CA_BUNDLE", raising=False)
+    result = check(tls_server.url("/ok"))
+    assert (result.verdict, result.detail) == (
+        "dead",
+        "TLS: unable to get local issuer certificate",
+    )
+
+
+def test_https_goes_through_the_proxy_with_connect(
+    tls_server: LinkServer, ca_file: str, proxy: ProxyServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SSL_CERT_FILE", ca_file)
+    monkeypatch.setenv("HTTPS_PROXY", proxy.url.replace("http://", "http://user:p%40ss@"))
+    port = tls_server.server_address[1]
+    result = check(f"https://secure.invalid:{port}/ok")
+    assert (result.verdict, result.status) == ("ok", 200)
+    assert proxy.requests == [f"CONNECT secure.invalid:{port}"]
+    assert proxy.headers[0]["proxy-authorization"] == "Basic dXNlcjpwQHNz"
+
+
+def test_unreadable_ca_bundle_is_a_usage_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SSL_CERT_FILE", str(tmp_path / "missing.pem"))
+    with pytest.raises(DlgBibError, match="cannot use the CA bundle") as raised:
+        check("https://example.org/")
+    assert raised.value.exit_code == 2
+
+
+def test_cookies_keep_their_domain_and_path_across_a_redirect_chain(
+    server: LinkServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    real = socket.getaddrinfo
+
+    def resolve(host: str, *args: object, **kwargs: object) -> object:
+        if host.endswith(".test"):
+            host = "127.0.0.1"
+        return real(host, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(socket, "getaddrinfo", resolve)
+    result = check(server.url("/jar/start", "www.cookies.test"))
+    assert result.verdict == "ok"
+    assert result.final_url == server.url("/jar/public", "login.cookies.test")
+    seen = server.counters.cookies
+    assert seen["/jar/start"] == [""]
+    # Domain=cookies.test reaches the other host; the host-only and the foreign cookie do not.
+    assert seen["/jar/login"] == ["site=1"]
+    # Path=/jar/private: sent below that path, not elsewhere on the host.
+    assert sorted(seen["/jar/private/page"][0].split("; ")) == ["site=1", "token=2"]
+    assert seen["/jar/public"] == ["site=1"]
+
+
+def test_cookies_do_not_leak_from_one_link_to_the_next(server: LinkServer) -> None:
+    # /cookie sets visited=1 then accepts it: a second link starts without that cookie.
+    checker = Checker(FAST)
+    assert checker.check(server.url("/cookie")).requests == 2
+    assert checker.check(server.url("/cookie?again")).requests == 2

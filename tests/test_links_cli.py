@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -12,6 +13,7 @@ from click.testing import CliRunner
 from dlg_bib.cli import cli
 from tests.conftest import run_cli
 from tests.links_server import LinkServer, serving
+from tests.proxy_server import ProxyServer
 
 FIXTURES = Path(__file__).parent / "fixtures" / "links"
 JSON_FIELDS = {
@@ -148,3 +150,25 @@ def test_progress_bar_on_a_terminal_counts_every_result(
         advance(result)
     err = capsys.readouterr().err
     assert "Checking links" in err and "100%" in err
+
+
+def test_installed_script_checks_links_through_the_proxy_in_the_environment(
+    tmp_path: Path,
+) -> None:
+    # The university-proxy case: the name resolves only for the proxy, so without it the
+    # link would be "dead" and the run would exit 1.
+    bib = tmp_path / "references.bib"
+    bib.write_text(
+        "@misc{viaproxy, author = {A, B}, title = {T}, year = {2020},\n"
+        "  url = {http://behind-the-proxy.invalid/paper.pdf}}\n",
+        encoding="utf-8",
+    )
+    with ProxyServer() as proxy:
+        env = {**os.environ, "HTTP_PROXY": proxy.url, "DLG_BIB_CACHE_DIR": str(tmp_path)}
+        env.pop("NO_PROXY", None)
+        env.pop("no_proxy", None)
+        done = run_cli("--bib", str(bib), "check-links", "--format", "json", env=env)
+    assert done.returncode == 0, done.stderr
+    (row,) = json.loads(done.stdout)
+    assert (row["url"], row["verdict"]) == ("http://behind-the-proxy.invalid/paper.pdf", "ok")
+    assert proxy.requests == ["HEAD http://behind-the-proxy.invalid/paper.pdf"]

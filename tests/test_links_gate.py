@@ -107,3 +107,48 @@ def test_closing_a_host_fails_its_queued_requests_at_once() -> None:
 
     asyncio.run(main())
     assert outcomes == ["sent", "closed", "closed"]
+
+
+def test_a_links_follow_up_request_goes_before_other_links_first_requests() -> None:
+    order: list[str] = []
+
+    async def request(gate: HostGate, label: str, urgent: bool, delay: float) -> None:
+        await asyncio.sleep(delay)
+        async with gate.slot("two", urgent=urgent):
+            order.append(label)
+            await asyncio.sleep(0.05)
+
+    async def main() -> None:
+        gate = HostGate(RULES.__getitem__, 8)
+        await asyncio.gather(
+            request(gate, "first-a", False, 0),
+            request(gate, "first-b", False, 0),
+            request(gate, "first-c", False, 0.01),
+            request(gate, "first-d", False, 0.01),
+            request(gate, "follow-up", True, 0.02),  # queued last, served first
+        )
+
+    asyncio.run(main())
+    assert order == ["first-a", "first-b", "follow-up", "first-c", "first-d"]
+
+
+def test_a_cancelled_waiter_does_not_keep_its_slot() -> None:
+    async def main() -> list[str]:
+        gate = HostGate(RULES.__getitem__, 8)
+        served: list[str] = []
+
+        async def request(label: str, seconds: float) -> None:
+            async with gate.slot("strict"):
+                served.append(label)
+                await asyncio.sleep(seconds)
+
+        holder = asyncio.ensure_future(request("holder", 0.05))
+        await asyncio.sleep(0)
+        waiting = asyncio.ensure_future(request("cancelled", 0))
+        later = asyncio.ensure_future(request("later", 0))
+        await asyncio.sleep(0.01)
+        waiting.cancel()
+        await asyncio.gather(holder, later, return_exceptions=True)
+        return served
+
+    assert asyncio.run(main()) == ["holder", "later"]

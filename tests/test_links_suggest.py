@@ -88,6 +88,20 @@ def test_without_identifiers_the_wayback_snapshot_is_suggested(
     assert server.counters.hits["/wayback/available"] == 2
 
 
+def test_gzip_encoded_wayback_answer_still_gives_its_suggestion(
+    tmp_path: Path, server: LinkServer
+) -> None:
+    db = open_database(_db(tmp_path, BIB))
+    snapshot = "https://web.archive.org/web/20200101000000/https://old.example.org/c"
+    server.archived["https://old.example.org/c"] = snapshot
+    server.gzip_answers = True
+    links = [Link("https://old.example.org/c", ["bare"])]
+    results = {lk.url: _result(lk.url, "dead") for lk in links}
+    found = suggest(links, results, db, OPTIONS, api=server.url("/wayback/available"))
+    assert found == {"https://old.example.org/c": Suggestion(snapshot, "wayback")}
+    assert server.gzipped == 1  # the answer really was gzip-encoded
+
+
 def test_unreachable_wayback_api_means_no_suggestion(tmp_path: Path) -> None:
     db = open_database(_db(tmp_path, BIB))
     links = [Link("https://old.example.org/c", ["bare"])]

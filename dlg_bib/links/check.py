@@ -16,16 +16,18 @@ from dataclasses import dataclass, field
 from typing import Any, Final
 from urllib.parse import urldefrag, urljoin
 
-from dlg_bib import __version__
+from dlg_bib import transport
 from dlg_bib.links.client import (
     BadAnswer,
     BadURL,
-    ConnectionPool,
+    ConnectTimeout,
+    Cookies,
+    ProxyFailure,
     Response,
     Target,
+    Transport,
     connection_budget,
     parse_target,
-    send,
 )
 from dlg_bib.links.client import is_dns_failure as _is_dns_failure
 from dlg_bib.links.gate import HostClosed, HostGate
@@ -44,9 +46,7 @@ from dlg_bib.links.policy import (
 )
 from dlg_bib.retry_after import parse_retry_after
 
-USER_AGENT = (
-    f"dlg-bib/{__version__} (link check; +https://github.com/dr-aheydari/DeepLearningGroup)"
-)
+USER_AGENT = transport.user_agent("link check")
 _ACCEPT = "text/html,application/xhtml+xml,application/pdf;q=0.9,*/*;q=0.8"
 
 
@@ -114,6 +114,7 @@ class _Failure(Exception):
         self.detail = detail
         self.retry = retry
         self.unreached = unreached
+        self.method = ""  # of the request that failed, once sent
 
     def again(self) -> _Failure:
         """The same failure for another link, not to be retried."""
@@ -127,11 +128,20 @@ _UNREACHABLE_ERRNOS: Final = {
 }
 
 
+_NO_CONNECTION = "timed out connecting"
+_NO_ANSWER = "timed out: the host answered no request"
+
+
 def _failure_of(exc: BaseException) -> _Failure:
     if isinstance(exc, socket.gaierror):
         if _is_dns_failure(exc):
             return _Failure("dead", "DNS: no such host", retry=False, unreached=True)
         return _Failure("error", f"DNS: {exc.strerror or exc}", retry=True, unreached=True)
+    if isinstance(exc, ProxyFailure):
+        return _Failure("error", f"proxy: {exc}", retry=True)  # says nothing about the link
+    if isinstance(exc, ConnectTimeout):
+        # Nothing answers at that address: no link of the host will fare better (see _fetch).
+        return _Failure("timeout", _NO_CONNECTION, retry=False)
     if isinstance(exc, TimeoutError):
         return _Failure("timeout", "timed out", retry=True)
     if isinstance(exc, ConnectionRefusedError):
@@ -153,26 +163,17 @@ class _Chain:
 
     attempts: int = 1
     requests: int = 0
-    cookies: dict[str, dict[str, str]] = field(default_factory=dict)
-
-    def remember_cookies(self, host: str, set_cookies: list[str]) -> None:
-        # Some publishers answer bots with a cookie-setting redirect to the same page; sending
-        # the cookie back avoids a false redirect loop.
-        jar = self.cookies.setdefault(host, {})
-        for line in set_cookies:
-            name, sep, value = line.split(";", 1)[0].partition("=")
-            if sep and name.strip():
-                jar[name.strip()] = value.strip()
-
-    def cookie_header(self, host: str) -> str:
-        return "; ".join(f"{k}={v}" for k, v in self.cookies.get(host, {}).items())
+    # Some publishers answer bots with a cookie-setting redirect to the same page; sending
+    # the cookie back avoids a false redirect loop. One jar per link, not per run: a link's
+    # verdict must not depend on which other links were checked before it.
+    cookies: Cookies = field(default_factory=Cookies)
 
 
 @dataclass
 class _Session:
-    """What belongs to one event loop: connections and host slots."""
+    """What belongs to one event loop: the HTTP session and host slots."""
 
-    pool: ConnectionPool
+    transport: Transport
     gate: HostGate
 
 
@@ -192,8 +193,10 @@ class Checker:
         self._rules: dict[str, HostRule] = {}
         self._session: _Session | None = None
         self._head_refused: set[str] = set()  # hosts where HEAD proved unreliable
-        # Hosts whose name did not resolve, with the failure every link to them gets.
+        # Hosts given up for this run (the name does not resolve, nothing accepts a connection
+        # or nothing answers), with the failure every link to them gets.
         self._unresolved: dict[str, _Failure] = {}
+        self._answered: set[str] = set()  # hosts that answered at least one request
 
     def _rule(self, host: str) -> HostRule:
         rule = self._rules.get(host)
@@ -208,12 +211,13 @@ class Checker:
         budget = connection_budget()
         overall = min(self.options.concurrency, budget or self.options.concurrency)
         gate = HostGate(self._rule, overall, sleep=self._sleep)
-        self._session = _Session(ConnectionPool(self.options.timeout), gate)
+        client = Transport(self.options.timeout, overall, self.options.per_host)
+        self._session = _Session(await client.open(), gate)
         try:
             yield self
         finally:
-            self._session.pool.close()
             self._session = None
+            await client.close()
 
     @property
     def gate(self) -> HostGate:
@@ -296,7 +300,7 @@ class Checker:
                 detail = f"redirect to an unusable URL: {exc}"
                 return _finish(url, "error", resp.status, following, detail, chain, start)
             # The same URL with new cookies is a login dance, not a loop.
-            state = (following, chain.cookie_header(target.host))
+            state = (following, chain.cookies.header(target.url))
             if state in seen:
                 detail = f"redirect loop at {following}"
                 return _finish(url, "error", resp.status, current, detail, chain, start)
@@ -341,11 +345,25 @@ class Checker:
         while True:
             tries += 1
             try:
-                resp = await self._send(method, target, chain)
+                method, resp = await self._send(method, target, chain)
             except _Failure as failure:
-                if not failure.retry or tries >= self.options.max_attempts:
-                    if failure.detail.startswith("DNS:"):
+                method = failure.method or method
+                hung = failure.verdict == "timeout"
+                if hung and method == "HEAD":
+                    self._head_refused.add(host)  # else every link of the host waits it out
+                # A timeout is tried again only as GET after a HEAD: a server that let a GET
+                # wait the whole timeout rarely answers the next one, and each try costs the
+                # full timeout (a hanging host would cost three per link).
+                if (
+                    not failure.retry
+                    or tries >= self.options.max_attempts
+                    or (hung and method == "GET")
+                ):
+                    if failure.detail.startswith("DNS:") or failure.detail == _NO_CONNECTION:
                         self._give_up_on(host, failure)
+                    elif hung and host not in self._answered:
+                        # The whole server hangs, not one slow page: nothing of it answered.
+                        self._give_up_on(host, _Failure("timeout", _NO_ANSWER, retry=False))
                     raise
                 chain.attempts += 1
                 if method == "HEAD" and failure.verdict in ("timeout", "error"):
@@ -372,28 +390,36 @@ class Checker:
                 self._head_refused.add(host)
             return resp
 
-    async def _send(self, method: str, target: Target, chain: _Chain) -> Response:
+    async def _send(self, method: str, target: Target, chain: _Chain) -> tuple[str, Response]:
+        """One request of a link's chain; the method it went with, and the answer."""
         headers = {
             "User-Agent": self.options.user_agent,
             "Accept": _ACCEPT,
             "Accept-Encoding": "identity",
         }
-        if cookie := chain.cookie_header(target.host):
+        if cookie := chain.cookies.header(target.url):
             headers["Cookie"] = cookie
         try:
-            resp = await self.send(method, target, headers, self.options.max_body)
+            async with self.gate.slot(target.host, urgent=chain.requests > 0):
+                if method == "HEAD" and target.host in self._head_refused:
+                    method = "GET"  # HEAD proved unreliable while this request waited its turn
+                resp = await self._request(method, target, headers, self.options.max_body)
         except HostClosed:
             raise self._unresolved[target.host].again() from None  # nothing was sent
         except (OSError, BadAnswer, EOFError) as exc:
             chain.requests += 1
-            raise _failure_of(exc) from exc
+            failure = _failure_of(exc)
+            failure.method = method
+            raise failure from exc
         chain.requests += 1
-        chain.remember_cookies(target.host, resp.set_cookies)
-        return resp
+        self._answered.add(target.host)
+        chain.cookies.remember(target.url, resp.cookies)
+        return method, resp
 
     def _give_up_on(self, host: str, failure: _Failure) -> None:
-        # Every link to a host whose name does not resolve fails the same way: the links
-        # still queued for it get this verdict at once.
+        # Every link to a host whose name does not resolve, or where nothing accepts a
+        # connection, fails the same way: the links still queued for it get this verdict at
+        # once (a hanging host costs one timeout, not one per link).
         self._unresolved[host] = failure
         self.gate.close(host)
 
@@ -402,14 +428,18 @@ class Checker:
     ) -> Response:
         """One request within the host's and the overall limits (no retries, no redirects).
         Raises HostClosed once the host's name proved not to resolve in this run."""
-        session = self._live()
-        async with session.gate.slot(target.host):
-            try:
-                return await send(session.pool, method, target, headers, max_body)
-            except socket.gaierror as exc:
-                if _is_dns_failure(exc):
-                    self._give_up_on(target.host, _failure_of(exc))
-                raise
+        async with self.gate.slot(target.host):
+            return await self._request(method, target, headers, max_body)
+
+    async def _request(
+        self, method: str, target: Target, headers: Mapping[str, str], max_body: int
+    ) -> Response:
+        try:
+            return await self._live().transport.send(method, target, headers, max_body)
+        except socket.gaierror as exc:
+            if _is_dns_failure(exc):
+                self._give_up_on(target.host, _failure_of(exc))
+            raise
 
 
 def _finish(

@@ -1,34 +1,41 @@
-"""A small HTTP/1.1 client on asyncio: keep-alive pools per origin, bounded bodies.
+"""The link checker's HTTP transport: one aiohttp session per run, bounded bodies, and
+failures translated into what the checker judges (OSError subclasses or BadAnswer).
 
-Why not requests or threads: a link check sends thousands of tiny requests that spend their
-time waiting. One event loop keeps every request in flight at about a fifth of the CPU that
-a thread per request costs (measured: ~40 µs against ~200 µs per request on this 2-core
-machine), and it reads no more than `max_body` bytes of any answer. Redirects, retries and
-verdicts are the checker's job.
+aiohttp does the protocol: keep-alive, chunked and compressed bodies, interim answers,
+folded headers, proxies (CONNECT for https), TLS. What stays ours: the ASCII host name,
+computed once (IDNA2008) because the per-host gate keys on it (`straße.de` and
+`xn--strae-oqa.de` are one host) and the URL goes to aiohttp already encoded; reading at most
+`max_body` bytes; and redirects, cookies and retries, which the checker does hop by hop so
+that every request goes through the gate.
 """
 
 from __future__ import annotations
 
 import asyncio
-import ipaddress
+import base64
 import socket
 import ssl
 from collections.abc import Mapping
 from dataclasses import dataclass
-from urllib.parse import quote, urlsplit
+from http.cookies import BaseCookie
+from urllib.parse import quote, unquote, urlsplit
 
-from dlg_bib.links.connection import Connection
+import aiohttp
+import idna
+from yarl import URL
+
+from dlg_bib import transport
+from dlg_bib.errors import DlgBibError
 
 # Characters allowed unencoded in a request target; anything else is percent-encoded so that
 # URLs written with spaces or non-ASCII letters still make a valid request line.
 _SAFE_PATH = "/%:@!$&'()*+,;=-._~"
 _SAFE_QUERY = _SAFE_PATH + "?"
-_MAX_IDLE_PER_HOST = 64
-_MAX_HEAD = 64 * 1024  # status line plus headers
-_MAX_LINE = 8 * 1024  # a chunk-size or trailer line
-_NO_BODY_STATUSES = frozenset({204, 304})
-
-Origin = tuple[str, str, int]
+# Real sites send long Content-Security-Policy and Set-Cookie lines; aiohttp's 8 KiB default
+# would turn them into "bad answer". The old client allowed a 64 KiB head.
+_MAX_FIELD = 64 * 1024
+_MAX_HEADERS = 256
+_DNS_TTL = 300  # seconds; a run takes minutes, and names do not move meanwhile
 
 
 class BadURL(ValueError):
@@ -36,27 +43,56 @@ class BadURL(ValueError):
 
 
 class BadAnswer(Exception):
-    """The server answered something that is not HTTP/1.x."""
+    """The server answered something that is not HTTP/1.x, or broke off mid-answer."""
+
+
+class ConnectTimeout(TimeoutError):
+    """No connection within the timeout: nothing answers at the host's address."""
+
+
+class ProxyFailure(OSError):
+    """The proxy, not the link, failed: it is unreachable or refused the request."""
 
 
 @dataclass(frozen=True)
 class Target:
-    """A URL split into what a request needs."""
+    """A URL split into what a request needs, the host as ASCII (IDNA2008 punycode)."""
 
     scheme: str
-    host: str  # ASCII (IDNA) host name
+    host: str
     port: int
-    path: str  # request target: path plus query
+    path: str  # request target: path plus query, percent-encoded
 
     @property
-    def origin(self) -> Origin:
-        return (self.scheme, self.host, self.port)
+    def default_port(self) -> bool:
+        return self.port == (443 if self.scheme == "https" else 80)
 
     @property
-    def host_header(self) -> str:
-        default = 443 if self.scheme == "https" else 80
+    def url(self) -> str:
+        """The URL as it goes on the wire (what proxies and the cookie jar see)."""
         name = f"[{self.host}]" if ":" in self.host else self.host
-        return name if self.port == default else f"{name}:{self.port}"
+        netloc = name if self.default_port else f"{name}:{self.port}"
+        return f"{self.scheme}://{netloc}{self.path}"
+
+
+def ascii_host(host: str) -> str:
+    """`host` as DNS knows it: IDNA2008 with UTS #46 mapping (`Straße.de` is
+    `xn--strae-oqa.de`, not `strasse.de` as IDNA2003 has it). Raises BadURL."""
+    if host.isascii():
+        # The idna codec is slow pure Python; ASCII names only need its label checks.
+        if ":" not in host and not all(0 < len(lb) < 64 for lb in host.rstrip(".").split(".")):
+            raise BadURL("invalid host name: empty or too long label")
+        return host.lower()
+    try:
+        return idna.encode(host, uts46=True).decode("ascii")
+    except idna.IDNAError:
+        pass
+    try:
+        # Names IDNA2008 disallows (symbols such as ☃) still resolve where they were
+        # registered under IDNA2003; browsers reach them too.
+        return host.encode("idna").decode("ascii")
+    except UnicodeError as exc:
+        raise BadURL(f"invalid host name: {exc}") from exc
 
 
 def parse_target(url: str) -> Target:
@@ -70,15 +106,7 @@ def parse_target(url: str) -> Target:
         raise BadURL(f"unsupported scheme {scheme!r}")
     if not parts.hostname:
         raise BadURL("URL without a host")
-    host = parts.hostname
-    try:
-        # The idna codec is slow pure Python; ASCII names only need its label checks.
-        if not host.isascii():
-            host = host.encode("idna").decode("ascii")
-        elif ":" not in host and not all(0 < len(lb) < 64 for lb in host.rstrip(".").split(".")):
-            raise UnicodeError("empty or too long label")
-    except UnicodeError as exc:
-        raise BadURL(f"invalid host name: {exc}") from exc
+    host = ascii_host(unquote(parts.hostname))
     path = quote(parts.path or "/", safe=_SAFE_PATH)
     if parts.query:
         path += "?" + quote(parts.query, safe=_SAFE_QUERY)
@@ -89,222 +117,181 @@ def parse_target(url: str) -> Target:
 class Response:
     status: int
     headers: Mapping[str, str]  # lower-case names; the last of repeated headers
-    set_cookies: list[str]
+    cookies: BaseCookie[str]  # what Set-Cookie asked for, Domain and Path kept
     body: bytes
 
 
-class ConnectionPool:
-    """Idle keep-alive connections per origin. Belongs to the event loop that uses it."""
+class Transport:
+    """The run's aiohttp session. Open it inside the event loop that uses it.
 
-    def __init__(self, timeout: float, ssl_context: ssl.SSLContext | None = None):
+    Its connection limits match the checker's gate (`overall`, `per_host`), so a request
+    that holds a gate slot never waits for a connection; the gate decides who goes first."""
+
+    def __init__(
+        self,
+        timeout: float,
+        overall: int,
+        per_host: int,
+        proxies: transport.Proxies | None = None,
+        ssl_context: ssl.SSLContext | None = None,
+    ):
         self.timeout = timeout
+        self._overall = overall
+        self._per_host = per_host
+        self._proxies = proxies
         self._ssl = ssl_context
-        self._idle: dict[Origin, list[Connection]] = {}
+        self._session: aiohttp.ClientSession | None = None
 
-    def _ssl_context(self) -> ssl.SSLContext:
-        # Built on first https use: loading the system certificates costs ~35 ms.
-        if self._ssl is None:
-            self._ssl = ssl.create_default_context()
-        return self._ssl
+    async def open(self) -> Transport:
+        # Proxies and trust come from the environment once per run, not once per request
+        # (aiohttp's trust_env looks the proxy up again for every request, in a thread).
+        if self._proxies is None:
+            self._proxies = transport.Proxies.from_environment()
+        connector = aiohttp.TCPConnector(
+            limit=self._overall,
+            limit_per_host=self._per_host,
+            use_dns_cache=True,
+            ttl_dns_cache=_DNS_TTL,
+            ssl=self._ssl if self._ssl is not None else _run_ssl_context(),
+        )
+        self._session = aiohttp.ClientSession(
+            connector=connector,
+            # Cookies belong to one link's redirect chain (see check._Chain), not the run.
+            cookie_jar=aiohttp.DummyCookieJar(),
+            timeout=aiohttp.ClientTimeout(total=None, connect=self.timeout, sock_read=self.timeout),
+            trust_env=False,
+            max_line_size=_MAX_FIELD,
+            max_field_size=_MAX_FIELD,
+            max_headers=_MAX_HEADERS,
+        )
+        return self
 
-    async def take(self, target: Target) -> tuple[Connection, bool]:
-        """A connection to the target's origin and whether it was reused."""
-        idle = self._idle.get(target.origin)
-        while idle:
-            conn = idle.pop()
-            if conn.reusable:
-                return conn, True
-            conn.close()
-        context = self._ssl_context() if target.scheme == "https" else None
-        async with asyncio.timeout(self.timeout):
-            conn = await Connection.open(
-                target.host,
-                target.port,
-                context,
-                # A name may have IPv4 and IPv6 addresses: try the next one after 250 ms
-                # rather than wait out the timeout on a dead route (RFC 8305). An IP literal
-                # has one address, and the race machinery costs ~0.1 ms of CPU per connect.
-                happy_eyeballs_delay=None if _is_ip_literal(target.host) else 0.25,
-            )
-        return conn, False
+    async def close(self) -> None:
+        if self._session is not None:
+            await self._session.close()
+            self._session = None
 
-    def give_back(self, target: Target, conn: Connection) -> None:
-        idle = self._idle.setdefault(target.origin, [])
-        if len(idle) < _MAX_IDLE_PER_HOST:
-            idle.append(conn)
-        else:
-            conn.close()
-
-    def close(self) -> None:
-        for idle in self._idle.values():
-            for conn in idle:
-                conn.close()
-        self._idle.clear()
-
-
-def _is_ip_literal(host: str) -> bool:
-    try:
-        ipaddress.ip_address(host)
-    except ValueError:
-        return False
-    return True
-
-
-class _Stale(Exception):
-    """A reused keep-alive connection that the server had closed meanwhile."""
-
-
-async def send(
-    pool: ConnectionPool,
-    method: str,
-    target: Target,
-    headers: Mapping[str, str],
-    max_body: int,
-) -> Response:
-    """One request; reads at most `max_body` bytes of the body. Raises OSError subclasses
-    (TimeoutError, socket.gaierror, ssl.SSLError, ConnectionError...) or BadAnswer."""
-    while True:
-        conn, reused = await pool.take(target)
+    async def send(
+        self,
+        method: str,
+        target: Target,
+        headers: Mapping[str, str],
+        max_body: int,
+    ) -> Response:
+        """One request, no redirects followed; reads at most `max_body` bytes of the body.
+        Raises OSError subclasses (TimeoutError, socket.gaierror, ssl.SSLError,
+        ConnectionError, ProxyFailure...) or BadAnswer."""
+        if self._session is None or self._proxies is None:
+            raise RuntimeError("open the transport first")
+        url = target.url
+        proxy = self._proxies.for_url(url)
+        proxy_headers = None
+        if proxy is not None:
+            proxy, proxy_headers = _proxy_and_auth(proxy)
+            if proxy_headers and target.scheme == "http":
+                # A plain-HTTP request goes to the proxy itself: the credentials ride on it
+                # (aiohttp puts proxy_headers on CONNECT only).
+                headers = {**headers, **proxy_headers}
+                proxy_headers = None
         try:
-            return await _exchange(pool, conn, method, target, headers, max_body, reused)
-        except _Stale:
-            conn.close()  # resend once on a fresh connection: says nothing about the link
-        except BaseException:
-            conn.close()
-            raise
-
-
-async def _exchange(
-    pool: ConnectionPool,
-    conn: Connection,
-    method: str,
-    target: Target,
-    headers: Mapping[str, str],
-    max_body: int,
-    reused: bool,
-) -> Response:
-    lines = [f"{method} {target.path} HTTP/1.1", f"Host: {target.host_header}"]
-    lines += [f"{name}: {value}" for name, value in headers.items()]
-    request = ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1", "replace")
-    try:
-        conn.write(request)
-        async with asyncio.timeout(pool.timeout):
-            head = await _read_head(conn)
-        version, status, fields, cookies = _parse_head(head)
-    except (ConnectionResetError, BrokenPipeError, asyncio.IncompleteReadError, BadAnswer) as exc:
-        # On a reused connection these say nothing about the link: the server closed it
-        # meanwhile, or left bytes behind (a HEAD answer that carried a body).
-        if reused:
-            raise _Stale from exc
-        if isinstance(exc, asyncio.IncompleteReadError):
+            async with self._session.request(
+                method,
+                URL(url, encoded=True),
+                headers=headers,
+                allow_redirects=False,
+                proxy=proxy,
+                proxy_headers=proxy_headers,
+            ) as resp:
+                async with asyncio.timeout(self.timeout):
+                    body, complete = await _read_bounded(resp.content, max_body)
+                if not complete:
+                    resp.close()  # do not drain a large body just to reuse the connection
+                return Response(
+                    status=resp.status,
+                    headers={name.lower(): value for name, value in resp.headers.items()},
+                    cookies=resp.cookies,
+                    body=body,
+                )
+        except aiohttp.ConnectionTimeoutError as exc:
+            if proxy is not None:
+                raise ProxyFailure(f"the proxy {proxy} did not connect in time") from exc
+            raise ConnectTimeout(f"no connection to {target.host} in time") from exc
+        except aiohttp.ClientConnectorCertificateError as exc:
+            raise exc.certificate_error from exc
+        except aiohttp.ClientProxyConnectionError as exc:
+            reason = exc.os_error.strerror or str(exc.os_error)
+            raise ProxyFailure(f"cannot reach the proxy {proxy}: {reason}") from exc
+        except aiohttp.ClientHttpProxyError as exc:
+            raise ProxyFailure(f"the proxy answered {exc.status} {exc.message}") from exc
+        except aiohttp.ClientConnectorError as exc:
+            raise exc.os_error from exc  # DNS, refused, TLS handshake: the link's own failure
+        except (aiohttp.ClientResponseError, aiohttp.ClientPayloadError) as exc:
+            raise BadAnswer(_reason(exc)) from exc
+        except aiohttp.ServerDisconnectedError as exc:
             raise BadAnswer("connection closed before an answer") from exc
-        raise
-    keep = _keeps_alive(version, fields)
-    if method == "HEAD" or status in _NO_BODY_STATUSES:
-        body = b""
-    else:
-        async with asyncio.timeout(pool.timeout):
-            body, complete = await _read_body(conn, fields, max_body)
-        keep = keep and complete
-    if keep:
-        pool.give_back(target, conn)
-    else:
-        conn.close()
-    return Response(status=status, headers=fields, set_cookies=cookies, body=body)
+        except aiohttp.InvalidURL as exc:
+            raise BadURL(str(exc)) from exc
 
 
-async def _read_head(conn: Connection) -> bytes:
-    """The status line and headers of the final answer (interim 1xx answers skipped)."""
-    while True:
-        try:
-            head = await conn.read_until(b"\r\n\r\n", _MAX_HEAD)
-        except asyncio.LimitOverrunError as exc:
-            raise BadAnswer("headers too long") from exc
-        if not head.startswith(b"HTTP/1.1 1") or head.startswith(b"HTTP/1.1 101"):
-            return head
+def _reason(exc: aiohttp.ClientError) -> str:
+    message = getattr(exc, "message", "") or str(exc)
+    return str(message).splitlines()[0][:200] if message else type(exc).__name__
 
 
-def _parse_head(head: bytes) -> tuple[str, int, dict[str, str], list[str]]:
-    text = head.decode("latin-1")
-    status_line, _, rest = text.partition("\r\n")
-    version, _, tail = status_line.partition(" ")
-    code = tail[:3]
-    if version not in ("HTTP/1.1", "HTTP/1.0") or not code.isdigit() or tail[3:4] not in ("", " "):
-        raise BadAnswer(f"not an HTTP answer: {status_line[:60]!r}")
-    fields: dict[str, str] = {}
-    cookies: list[str] = []
-    for line in rest.split("\r\n"):
-        name, sep, value = line.partition(":")
-        if not sep:
-            continue  # blank end of the head, or a malformed line: lenient like browsers
-        name = name.strip().lower()
-        value = value.strip()
-        fields[name] = value
-        if name == "set-cookie":
-            cookies.append(value)
-    return version, int(code), fields, cookies
-
-
-def _keeps_alive(version: str, fields: Mapping[str, str]) -> bool:
-    connection = fields.get("connection", "").lower()
-    if version == "HTTP/1.0":
-        return "keep-alive" in connection
-    return "close" not in connection
-
-
-async def _read_body(
-    conn: Connection, fields: Mapping[str, str], max_body: int
-) -> tuple[bytes, bool]:
-    """At most `max_body` bytes of the body, and whether the whole body was read (only then
-    can the connection carry another request)."""
-    if "chunked" in fields.get("transfer-encoding", "").lower():
-        return await _read_chunked(conn, max_body)
-    length_text = fields.get("content-length")
-    if length_text is None:
-        return await _read_to_end(conn, max_body), False  # ends with the connection
-    try:
-        length = int(length_text)
-    except ValueError as exc:
-        raise BadAnswer(f"bad Content-Length {length_text[:20]!r}") from exc
-    if length < 0:
-        raise BadAnswer(f"bad Content-Length {length_text[:20]!r}")
-    try:
-        body = await conn.read_exactly(min(length, max_body))
-    except asyncio.IncompleteReadError as exc:
-        return exc.partial, False
-    return body, length <= max_body
-
-
-async def _read_to_end(conn: Connection, max_body: int) -> bytes:
+async def _read_bounded(content: aiohttp.StreamReader, max_body: int) -> tuple[bytes, bool]:
+    """At most `max_body` bytes, and whether that was the whole body."""
     body = bytearray()
-    while len(body) < max_body and (data := await conn.read(max_body - len(body))):
+    while len(body) < max_body:
+        data = await content.read(max_body - len(body))
+        if not data:
+            return bytes(body), True
         body += data
-    return bytes(body)
+    return bytes(body), content.at_eof()
 
 
-async def _read_chunked(conn: Connection, max_body: int) -> tuple[bytes, bool]:
-    body = bytearray()
+def _proxy_and_auth(proxy: str) -> tuple[str, dict[str, str] | None]:
+    """The proxy URL without credentials, and the Proxy-Authorization header they make."""
+    parts = urlsplit(proxy)
+    if parts.username is None:
+        return proxy, None
+    login = f"{unquote(parts.username)}:{unquote(parts.password or '')}"
+    header = "Basic " + base64.b64encode(login.encode("utf-8")).decode("ascii")
+    bare = parts._replace(netloc=parts.netloc.rpartition("@")[2]).geturl()
+    return bare, {"Proxy-Authorization": header}
+
+
+def _run_ssl_context() -> ssl.SSLContext:
     try:
-        while True:  # each chunk adds at least a byte, so max_body bounds the loop
-            size_line = await conn.read_until(b"\r\n", _MAX_LINE)
-            try:
-                size = int(size_line.split(b";", 1)[0].strip(), 16)
-            except ValueError as exc:
-                raise BadAnswer("bad chunk size") from exc
-            if size < 0:
-                raise BadAnswer("bad chunk size")
-            if size == 0:
-                while await conn.read_until(b"\r\n", _MAX_LINE) != b"\r\n":
-                    pass  # trailer fields
-                return bytes(body), True
-            if len(body) + size > max_body:
-                body += await conn.read_exactly(max_body - len(body))
-                break
-            body += await conn.read_exactly(size)
-            await conn.read_exactly(2)
-    except (asyncio.IncompleteReadError, asyncio.LimitOverrunError):
-        pass
-    return bytes(body), False
+        return transport.ssl_context()
+    except (OSError, ssl.SSLError) as exc:
+        named = " and ".join(f"{var}={path}" for var, path in transport.ca_bundles().items())
+        raise DlgBibError(
+            f"cannot use the CA bundle ({named}): {exc}",
+            hint="point it at a PEM file of CA certificates, or unset it to use the system's",
+        ) from exc
+
+
+class Cookies:
+    """The cookies of one link's redirect chain, by the rules browsers follow (Domain, Path,
+    Secure, expiry): aiohttp's CookieJar, made only once a server sets a cookie."""
+
+    def __init__(self) -> None:
+        self._jar: aiohttp.CookieJar | None = None
+
+    def remember(self, url: str, cookies: BaseCookie[str]) -> None:
+        if not cookies:
+            return
+        if self._jar is None:
+            # unsafe: accept cookies from IP-address hosts too; links may name one.
+            self._jar = aiohttp.CookieJar(unsafe=True)
+        self._jar.update_cookies(cookies, URL(url, encoded=True))
+
+    def header(self, url: str) -> str:
+        """The Cookie header for a request to `url` ("" for none)."""
+        if self._jar is None:
+            return ""
+        found = self._jar.filter_cookies(URL(url, encoded=True))
+        return "; ".join(f"{name}={morsel.coded_value}" for name, morsel in found.items())
 
 
 def connection_budget(reserve: int = 64) -> int | None:

@@ -3,13 +3,16 @@ between requests, host-wide pauses after 429/503, and an overall limit across ho
 
 A request takes its host's slot before an overall one, so requests queued behind a slow,
 strict host (arXiv: one at a time, 3 s apart) never hold overall slots that other hosts
-could use.
+could use. A link's follow-up requests (GET after HEAD, the next redirect hop, a retry) go
+before other links' first requests: a link started is finished first, so its verdict (and a
+dead link's archive lookup) comes early instead of after every other link of the host.
 """
 
 from __future__ import annotations
 
 import asyncio
 import time
+from collections import deque
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -21,10 +24,42 @@ class HostClosed(Exception):
     """The host was closed for this run (its name does not resolve): no request goes out."""
 
 
+class _Slots:
+    """A semaphore whose urgent waiters go before the others, first come first served
+    within each kind."""
+
+    def __init__(self, value: int):
+        self._free = value
+        self._urgent: deque[asyncio.Future[None]] = deque()
+        self._normal: deque[asyncio.Future[None]] = deque()
+
+    async def acquire(self, urgent: bool) -> None:
+        if self._free > 0 and not self._urgent and not self._normal:
+            self._free -= 1
+            return
+        waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        (self._urgent if urgent else self._normal).append(waiter)
+        try:
+            await waiter
+        except asyncio.CancelledError:
+            if waiter.done() and not waiter.cancelled():
+                self.release()  # granted just as it was cancelled: pass the slot on
+            raise
+
+    def release(self) -> None:
+        for queue in (self._urgent, self._normal):
+            while queue:
+                waiter = queue.popleft()
+                if not waiter.done():  # cancelled waiters stay queued until here
+                    waiter.set_result(None)
+                    return
+        self._free += 1
+
+
 @dataclass
 class _Host:
     rule: HostRule
-    slots: asyncio.Semaphore
+    slots: _Slots
     not_before: float = 0.0
     closed: bool = False
 
@@ -44,16 +79,18 @@ class HostGate:
         host = self._hosts.get(name)
         if host is None:
             rule = self.rule_for(name)
-            host = self._hosts[name] = _Host(rule, asyncio.Semaphore(rule.max_connections))
+            host = self._hosts[name] = _Host(rule, _Slots(rule.max_connections))
         return host
 
     @asynccontextmanager
-    async def slot(self, name: str) -> AsyncIterator[None]:
-        """Hold one request slot of host `name` (and one overall) while the body runs."""
+    async def slot(self, name: str, urgent: bool = False) -> AsyncIterator[None]:
+        """Hold one request slot of host `name` (and one overall) while the body runs;
+        `urgent` requests (a link's follow-ups) get the host's next free slot."""
         host = self._host(name)
         if self._overall is None:
             self._overall = asyncio.Semaphore(self.overall)
-        async with host.slots:
+        await host.slots.acquire(urgent)
+        try:
             while True:
                 while (wait := host.not_before - self.clock()) > 0 and not host.closed:
                     await self.sleep(wait)
@@ -72,6 +109,8 @@ class HostGate:
                 yield
             finally:
                 self._overall.release()
+        finally:
+            host.slots.release()
 
     def close(self, name: str) -> None:
         """Requests queued for host `name` fail with HostClosed instead of waiting their turn

@@ -82,6 +82,7 @@ def _plain_url(url: str) -> bool:
 
 
 async def _get(url: str, checker: Checker) -> Response | None:
+    # No Accept-Encoding: aiohttp asks for gzip and decodes it, as the archive's CDN sends it.
     headers = {"User-Agent": checker.options.user_agent, "Accept": "application/json"}
     for _hop in range(4):
         try:
