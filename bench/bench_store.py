@@ -23,7 +23,7 @@ def main() -> None:
         print(f"{N} entries, {bib.stat().st_size / 1e6:.1f} MB, {RUNS} runs each")
         baseline_cmd = python(f"import bibtexparser; bibtexparser.parse_file({str(bib)!r})")
         load_cmd = python(
-            "from pathlib import Path; from dlg_bib.database import open_workspace; "
+            "from pathlib import Path; from dlg_bib.library.database import open_workspace; "
             f"open_workspace(Path({str(db)!r}))"
         )
         state = {"add": True}

@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from bench.texcompile import BIBLATEX_DOCUMENT, NATBIB_DOCUMENT, compile_biber, compile_bibtex
-from dlg_bib import store
+from dlg_bib.bibtex import store
 
 REPO = Path(__file__).resolve().parent.parent
 CORPUS = Path(os.environ.get("DLG_BIB_CORPUS", REPO.parent / "shared" / "corpus"))

@@ -12,10 +12,12 @@ import re
 from dataclasses import dataclass, field
 from typing import Literal
 
-from dlg_bib import enrich, ids, keys, normalize, values
+from dlg_bib import enrich
+from dlg_bib.bibtex import values
+from dlg_bib.bibtex.store import format_entry
 from dlg_bib.enrich import Evidence
-from dlg_bib.model import F_SESSIONS, F_TOPICS, Entry
-from dlg_bib.store import format_entry
+from dlg_bib.library import ids, keys, normalize
+from dlg_bib.library.model import F_SESSIONS, F_TOPICS, Entry
 
 _EXTRA_DOI_PREFIX = re.compile(r"^(?:info:doi/|urn:doi:)", re.IGNORECASE)
 

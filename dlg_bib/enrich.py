@@ -18,15 +18,16 @@ import bibtexparser
 from bibtexparser import model as bpm
 from pylatexenc.latexencode import UnicodeToLatexEncoder
 
-from dlg_bib import normalize, values
-from dlg_bib.ids import normalize_doi
-from dlg_bib.keys import is_valid_key
-from dlg_bib.model import Entry
-from dlg_bib.names import parse_names
+from dlg_bib.bibtex import values
+from dlg_bib.bibtex.names import parse_names
+from dlg_bib.bibtex.store import format_entry
+from dlg_bib.library import normalize
+from dlg_bib.library.ids import normalize_doi
+from dlg_bib.library.keys import is_valid_key
+from dlg_bib.library.model import Entry
 from dlg_bib.openaccess import F_NOTE, F_URL, NONE_KNOWN, OA_FIELDS, FreeCopy
 from dlg_bib.sources.arxiv import ArxivRecord
 from dlg_bib.sources.crossref import CrossrefWork, Person
-from dlg_bib.store import format_entry
 from dlg_bib.text import ascii_fold, latex_to_text
 
 # The order of fields in new entries and in diffs. A field added to an existing entry goes

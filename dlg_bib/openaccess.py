@@ -36,9 +36,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
-from dlg_bib import ids, normalize
-from dlg_bib.matching import Person, entry_people, shares_author, title_key, year_of
-from dlg_bib.model import Entry
+from dlg_bib.library import ids, normalize
+from dlg_bib.library.matching import Person, entry_people, shares_author, title_key, year_of
+from dlg_bib.library.model import Entry
 
 F_URL = "oaurl"
 F_VERSION = "oaversion"

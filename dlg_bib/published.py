@@ -24,9 +24,9 @@ import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from dlg_bib import normalize
-from dlg_bib.matching import Person, entry_people, same_person, title_key, year_of
-from dlg_bib.model import Entry
+from dlg_bib.library import normalize
+from dlg_bib.library.matching import Person, entry_people, same_person, title_key, year_of
+from dlg_bib.library.model import Entry
 
 if TYPE_CHECKING:
     from dlg_bib.sources.dblp import DblpLookup, DblpRecord

@@ -13,8 +13,8 @@ from responses import matchers
 
 from dlg_bib.add import Identifier, parse_identifier
 from dlg_bib.cli import cli
-from dlg_bib.database import open_workspace
 from dlg_bib.errors import UnknownNameError
+from dlg_bib.library.database import open_workspace
 from tests.sources_support import (
     ARXIV_API,
     ATOM,

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import icalendar
 
-from dlg_bib.database import open_workspace
+from dlg_bib.library.database import open_workspace
 from dlg_bib.render import ical
 from tests.conftest import FIXTURES, run_cli
 

@@ -13,9 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from dlg_bib.database import open_database
+from dlg_bib.bibtex.names import parse_names
 from dlg_bib.export.record import doi_of, year_month_day
-from dlg_bib.names import parse_names
+from dlg_bib.library.database import open_database
 from dlg_bib.text import latex_to_text
 from tests.conftest import FIXTURES, REPO, run_cli
 

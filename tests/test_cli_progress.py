@@ -7,7 +7,7 @@ import pytest
 from dlg_bib import enrich
 from dlg_bib.cli.add import ticking
 from dlg_bib.cli.enrich import apply_all, progress
-from dlg_bib.model import Entry
+from dlg_bib.library.model import Entry
 from dlg_bib.sources.freecopy import FreeCopyFinder
 
 

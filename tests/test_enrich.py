@@ -10,12 +10,13 @@ import pytest
 import responses
 from click.testing import CliRunner, Result
 
-from dlg_bib import enrich, values
+from dlg_bib import enrich
+from dlg_bib.bibtex import values
 from dlg_bib.cli import cli
-from dlg_bib.database import open_workspace
 from dlg_bib.enrich import Evidence
 from dlg_bib.errors import UnknownKeyError
-from dlg_bib.model import Entry
+from dlg_bib.library.database import open_workspace
+from dlg_bib.library.model import Entry
 from dlg_bib.sources.arxiv import parse_feed
 from dlg_bib.sources.crossref import parse_work
 from tests.sources_support import (

@@ -15,8 +15,8 @@ from click.testing import CliRunner, Result
 
 from dlg_bib import enrich
 from dlg_bib.cli import cli
-from dlg_bib.database import open_workspace
-from dlg_bib.model import Entry
+from dlg_bib.library.database import open_workspace
+from dlg_bib.library.model import Entry
 from dlg_bib.published import Preprint
 from dlg_bib.sources.dblp import DblpSource
 from dlg_bib.sources.resolver import (

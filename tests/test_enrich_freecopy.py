@@ -14,7 +14,7 @@ from click.testing import CliRunner, Result
 
 from dlg_bib import enrich
 from dlg_bib.cli import cli
-from dlg_bib.database import open_workspace
+from dlg_bib.library.database import open_workspace
 from dlg_bib.openaccess import NONE_KNOWN, FreeCopy, OaLocation
 from tests.sources_support import FIXTURES
 

@@ -7,11 +7,11 @@ from pathlib import Path
 import bibtexparser
 import pytest
 
-from dlg_bib.database import open_database
+from dlg_bib.bibtex.store import parse_bib
 from dlg_bib.export import Criteria, export
 from dlg_bib.export.bibtex import to_record
-from dlg_bib.model import Database
-from dlg_bib.store import parse_bib
+from dlg_bib.library.database import open_database
+from dlg_bib.library.model import Database
 from tests.conftest import FIXTURES
 
 DB = FIXTURES / "export" / "db"

@@ -23,7 +23,7 @@ from bench.texcompile import (
     compile_bibtex,
 )
 from bench.texcompile import pdflatex as _pdflatex
-from dlg_bib.database import open_database
+from dlg_bib.library.database import open_database
 from tests.conftest import FIXTURES, REPO, run_cli
 
 PAPER = FIXTURES / "export" / "paper"

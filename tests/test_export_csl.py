@@ -12,8 +12,8 @@ from typing import Any
 import jsonschema
 import pytest
 
-from dlg_bib.database import open_database
 from dlg_bib.export import Criteria, csl, export
+from dlg_bib.library.database import open_database
 from tests.conftest import FIXTURES, REPO
 
 SCHEMA = json.loads((FIXTURES / "export" / "csl-data.json").read_text())

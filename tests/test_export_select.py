@@ -6,10 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from dlg_bib.database import open_database
 from dlg_bib.errors import UnknownNameError
 from dlg_bib.export.select import Criteria, Uncitable, select
-from dlg_bib.model import Database
+from dlg_bib.library.database import open_database
+from dlg_bib.library.model import Database
 from tests.conftest import FIXTURES
 
 DB = FIXTURES / "export" / "db"

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from dlg_bib import store
-from dlg_bib.database import open_workspace
-from dlg_bib.importer import merge_missing_fields
-from dlg_bib.lint import ERROR, lint_workspace
-from dlg_bib.model import Entry
+from dlg_bib.bibtex import store
+from dlg_bib.library.database import open_workspace
+from dlg_bib.library.model import Entry
+from dlg_bib.ops.importer import merge_missing_fields
+from dlg_bib.ops.lint import ERROR, lint_workspace
 from tests.conftest import FIXTURES, run_cli
 
 

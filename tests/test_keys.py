@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from dlg_bib.database import open_database
-from dlg_bib.keys import is_house_key, is_valid_key, key_listing
+from dlg_bib.library.database import open_database
+from dlg_bib.library.keys import is_house_key, is_valid_key, key_listing
 from tests.conftest import FIXTURES
 
 

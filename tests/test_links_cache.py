@@ -8,11 +8,11 @@ from pathlib import Path
 
 import pytest
 
+from dlg_bib.library.model import Database, Group
 from dlg_bib.links.cache import LinkCache, lifetime
 from dlg_bib.links.check import CheckOptions, LinkResult
 from dlg_bib.links.extract import Link
 from dlg_bib.links.runner import check_links
-from dlg_bib.model import Database, Group
 from tests.links_server import LinkServer, serving
 
 TTL = 1000.0

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from dlg_bib.database import open_database
+from dlg_bib.library.database import open_database
 from dlg_bib.links.extract import collect_links, urls_in_field
 from dlg_bib.links.mdlinks import markdown_links
 

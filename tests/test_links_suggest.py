@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from dlg_bib.database import open_database
+from dlg_bib.library.database import open_database
 from dlg_bib.links.check import CheckOptions, LinkResult
 from dlg_bib.links.extract import Link
 from dlg_bib.links.suggest import Suggestion, suggest, wayback_api

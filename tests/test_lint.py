@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from dlg_bib.database import open_workspace
-from dlg_bib.lint import ERROR, WARNING, Finding, LintErrors, lint_workspace, require_clean
+from dlg_bib.library.database import open_workspace
+from dlg_bib.ops.lint import ERROR, WARNING, Finding, LintErrors, lint_workspace, require_clean
 from tests.conftest import FIXTURES, run_cli
 
 MALFORMED = sorted((FIXTURES / "malformed").glob("*.bib"))

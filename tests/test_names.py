@@ -6,7 +6,7 @@ import random
 
 import pytest
 
-from dlg_bib.names import _AND, Name, parse_name, parse_names, split_names, split_top_level
+from dlg_bib.bibtex.names import _AND, Name, parse_name, parse_names, split_names, split_top_level
 
 
 @pytest.mark.parametrize(
@@ -58,7 +58,7 @@ def test_the_three_name_forms() -> None:
 
 
 def test_degenerate_names_do_not_raise() -> None:
-    from dlg_bib.names import Name, parse_name, parse_names
+    from dlg_bib.bibtex.names import Name, parse_name, parse_names
 
     assert parse_name(",") == Name()
     assert parse_name("") == Name()

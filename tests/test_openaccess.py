@@ -6,7 +6,7 @@ from dataclasses import replace
 
 import pytest
 
-from dlg_bib.model import Entry
+from dlg_bib.library.model import Entry
 from dlg_bib.openaccess import (
     ARXIV,
     NONE_KNOWN,
@@ -260,7 +260,7 @@ def test_a_web_document_without_doi_is_read_at_its_own_link() -> None:
 def test_every_shipped_reading_gets_a_free_link_or_the_note() -> None:
     from pathlib import Path
 
-    from dlg_bib.database import open_database
+    from dlg_bib.library.database import open_database
 
     db = open_database(Path(__file__).resolve().parent.parent / "bib")
     chosen = {e.key: choose_free_copy(EntryFacts.from_entry(e), []).fields() for e in db.entries}

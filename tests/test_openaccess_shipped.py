@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from dlg_bib import ids, normalize
-from dlg_bib.database import open_database
+from dlg_bib.library import ids, normalize
+from dlg_bib.library.database import open_database
 from dlg_bib.openaccess import NONE_KNOWN
 
 SHIPPED = Path(__file__).parent.parent / "bib"

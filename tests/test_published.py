@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from dlg_bib.matching import entry_people, same_person, strip_homonym, title_key
-from dlg_bib.model import Entry
+from dlg_bib.library.matching import entry_people, same_person, strip_homonym, title_key
+from dlg_bib.library.model import Entry
 from dlg_bib.published import (
     AMBIGUOUS,
     CONFIRMED,

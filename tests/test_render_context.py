@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from dlg_bib.database import open_database
-from dlg_bib.model import Database, Entry, Group, Session, Topic
+from dlg_bib.library.database import open_database
+from dlg_bib.library.model import Database, Entry, Group, Session, Topic
 from dlg_bib.render import context
 from dlg_bib.render.context import build_context, decode, next_session
 
@@ -275,7 +275,7 @@ def test_fields_are_resolved_once_and_inherited() -> None:
 
 
 def test_a_broken_field_fails_only_when_asked_for() -> None:
-    from dlg_bib.values import ValueSyntaxError
+    from dlg_bib.bibtex.values import ValueSyntaxError
 
     fields = context.Fields(Entry("k", "misc", {"title": "{T}", "note": "{a} #"}), None)
     assert fields.text("title") == "T"

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from dlg_bib.database import open_database
+from dlg_bib.library.database import open_database
 from dlg_bib.render import freshness, markdown
 from dlg_bib.render.context import short_date
 from dlg_bib.render.freshness import Freshness, Kind, Rendering

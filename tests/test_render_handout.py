@@ -13,8 +13,8 @@ import pytest
 from click.testing import CliRunner
 
 from dlg_bib.cli import cli
-from dlg_bib.database import open_database
 from dlg_bib.errors import TemplateError, UnknownNameError
+from dlg_bib.library.database import open_database
 from dlg_bib.render import handout
 
 REPO = Path(__file__).parent.parent

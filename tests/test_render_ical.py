@@ -10,8 +10,8 @@ from pathlib import Path
 import icalendar
 import pytest
 
-from dlg_bib.database import open_workspace
 from dlg_bib.errors import ParseError, UnknownNameError
+from dlg_bib.library.database import open_workspace
 from dlg_bib.render import ical
 from dlg_bib.render.context import build_context
 from tests.conftest import FIXTURES

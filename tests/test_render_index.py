@@ -15,7 +15,7 @@ from referencing import Registry, Resource
 
 from dlg_bib import export
 from dlg_bib.cli import cli
-from dlg_bib.database import open_database
+from dlg_bib.library.database import open_database
 from dlg_bib.render import index
 from dlg_bib.render.environment import package_templates
 from tests.conftest import pandoc as pinned_pandoc

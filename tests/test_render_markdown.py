@@ -14,9 +14,9 @@ import pytest
 from click.testing import CliRunner
 
 from dlg_bib.cli import cli
-from dlg_bib.database import open_database
 from dlg_bib.errors import DlgBibError, TemplateError
-from dlg_bib.model import Database, Session
+from dlg_bib.library.database import open_database
+from dlg_bib.library.model import Database, Session
 from dlg_bib.render import markdown
 from dlg_bib.render.environment import package_templates
 

@@ -11,12 +11,12 @@ from pathlib import Path
 
 import pytest
 
-from dlg_bib import store
-from dlg_bib.database import open_database
-from dlg_bib.ids import is_valid_doi, looks_like_doi_url, parse_arxiv_id
-from dlg_bib.keys import base_key, is_house_key, unique_key
-from dlg_bib.model import Database, Entry
-from dlg_bib.names import parse_names
+from dlg_bib.bibtex import store
+from dlg_bib.bibtex.names import parse_names
+from dlg_bib.library.database import open_database
+from dlg_bib.library.ids import is_valid_doi, looks_like_doi_url, parse_arxiv_id
+from dlg_bib.library.keys import base_key, is_house_key, unique_key
+from dlg_bib.library.model import Database, Entry
 
 BIB = Path(__file__).resolve().parent.parent / "bib"
 

@@ -17,7 +17,7 @@ import pytest
 import requests
 import responses
 
-from dlg_bib.database import open_database
+from dlg_bib.library.database import open_database
 from dlg_bib.published import CONFIRMED, Preprint, decide
 from dlg_bib.sources import dblp
 from dlg_bib.sources.http import DiskCache, HttpClient, Mode

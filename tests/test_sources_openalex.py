@@ -9,7 +9,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 import responses
 
-from dlg_bib.model import Entry
+from dlg_bib.library.model import Entry
 from dlg_bib.openaccess import ARXIV, NONE_KNOWN, PMC, PUBLISHER, EntryFacts, choose_free_copy
 from dlg_bib.sources.http import DiskCache, HttpClient, Mode
 from dlg_bib.sources.openalex import OpenAlexSource, parse_work

@@ -13,10 +13,10 @@ from pathlib import Path
 
 import pytest
 
-from dlg_bib import store
-from dlg_bib.database import open_workspace
+from dlg_bib.bibtex import store
+from dlg_bib.bibtex.values import braced
 from dlg_bib.errors import ConcurrentEditError, ParseError, WriteError
-from dlg_bib.values import braced
+from dlg_bib.library.database import open_workspace
 from tests.conftest import FIXTURES, run_cli
 
 
@@ -122,7 +122,7 @@ _SLOW_WRITER = textwrap.dedent(
     """
     import os, sys, time
     from pathlib import Path
-    from dlg_bib import store
+    from dlg_bib.bibtex import store
     real_fsync = os.fsync
     def slow_fsync(fd):
         real_fsync(fd)

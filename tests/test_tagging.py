@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from dlg_bib.database import open_workspace
 from dlg_bib.errors import DlgBibError, UnknownNameError
-from dlg_bib.tagging import TagRequest, apply_tag, resolve_keys, validate_request
+from dlg_bib.library.database import open_workspace
+from dlg_bib.ops.tagging import TagRequest, apply_tag, resolve_keys, validate_request
 from tests.conftest import FIXTURES, run_cli
 
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from dlg_bib.database import open_workspace
+from dlg_bib.library.database import open_workspace
 from tests.conftest import FIXTURES, REPO, run_cli
 
 MULTI = FIXTURES / "terms" / "multi"

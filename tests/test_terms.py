@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from dlg_bib.database import load_toml, open_workspace, parse_metadata, parse_terms
 from dlg_bib.errors import ParseError
-from dlg_bib.lint import lint_workspace
-from dlg_bib.terms import TBA, NewTerm, TermError, plan_new_term, weekly_dates, write_plan
+from dlg_bib.library.database import load_toml, open_workspace, parse_metadata, parse_terms
+from dlg_bib.ops.lint import lint_workspace
+from dlg_bib.ops.terms import TBA, NewTerm, TermError, plan_new_term, weekly_dates, write_plan
 from tests.conftest import FIXTURES, REPO
 
 TERMS = FIXTURES / "terms"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from dlg_bib.values import ValueSyntaxError, resolve
+from dlg_bib.bibtex.values import ValueSyntaxError, resolve
 
 STRINGS = {"jmlr": "Journal of Machine Learning Research"}
 

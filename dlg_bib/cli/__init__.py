@@ -17,8 +17,8 @@ from pathlib import Path
 import click
 
 from dlg_bib import __version__
-from dlg_bib.database import Workspace, open_workspace
 from dlg_bib.errors import EXIT_INTERRUPTED, EXIT_USAGE, DlgBibError
+from dlg_bib.library.database import Workspace, open_workspace
 
 EPILOG = """\b
 Exit codes:

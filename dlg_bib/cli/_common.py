@@ -6,11 +6,11 @@ from typing import TYPE_CHECKING
 
 import click
 
-from dlg_bib.lint import require_clean
+from dlg_bib.ops.lint import require_clean
 
 if TYPE_CHECKING:
     from dlg_bib.cli import AppContext
-    from dlg_bib.model import Database
+    from dlg_bib.library.model import Database
 
 format_option = click.option(
     "--format",

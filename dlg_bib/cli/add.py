@@ -13,7 +13,7 @@ from dlg_bib.cli import AppContext, pass_app
 from dlg_bib.cli._common import dry_run_option
 from dlg_bib.cli.enrich import GIVEN_UP, clean, mode_of, progress
 from dlg_bib.errors import EXIT_FINDINGS, UnknownNameError
-from dlg_bib.model import ROLES, Database, Entry
+from dlg_bib.library.model import ROLES, Database, Entry
 from dlg_bib.sources import setup
 from dlg_bib.sources.freecopy import FreeCopyFinder
 

@@ -18,7 +18,7 @@ from dlg_bib import enrich
 from dlg_bib.cli import AppContext, pass_app
 from dlg_bib.cli._common import dry_run_option
 from dlg_bib.errors import EXIT_FINDINGS, UNKNOWN_KEY_HINT, UnknownKeyError
-from dlg_bib.model import Entry
+from dlg_bib.library.model import Entry
 from dlg_bib.sources import setup
 from dlg_bib.sources.freecopy import FreeCopyFinder
 from dlg_bib.sources.http import Mode, Outage

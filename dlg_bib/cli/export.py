@@ -8,10 +8,10 @@ from pathlib import Path
 
 import click
 
+from dlg_bib.bibtex.store import atomic_replace
 from dlg_bib.cli import AppContext, pass_app
 from dlg_bib.errors import EXIT_FINDINGS, UNKNOWN_KEY_HINT
 from dlg_bib.export import FORMATS, Criteria, export
-from dlg_bib.store import atomic_replace
 
 HELP = """Write a standalone bibliography: BibTeX, biblatex or CSL-JSON.
 

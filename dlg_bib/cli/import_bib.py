@@ -6,12 +6,12 @@ from pathlib import Path
 
 import click
 
-from dlg_bib import store
+from dlg_bib.bibtex import store
 from dlg_bib.cli import AppContext, pass_app
 from dlg_bib.cli._common import dry_run_option
-from dlg_bib.importer import changed_entries, plan_import, read_incoming
-from dlg_bib.model import ROLES
-from dlg_bib.tagging import TagRequest, validate_request
+from dlg_bib.library.model import ROLES
+from dlg_bib.ops.importer import changed_entries, plan_import, read_incoming
+from dlg_bib.ops.tagging import TagRequest, validate_request
 
 
 @click.command("import")

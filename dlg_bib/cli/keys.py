@@ -8,7 +8,7 @@ import click
 
 from dlg_bib.cli import AppContext, pass_app
 from dlg_bib.cli._common import format_option
-from dlg_bib.keys import KeyListing, key_listing
+from dlg_bib.library.keys import KeyListing, key_listing
 
 
 @click.command("keys")

@@ -10,7 +10,7 @@ import click
 from dlg_bib.cli import AppContext, pass_app
 from dlg_bib.cli._common import format_option
 from dlg_bib.errors import EXIT_FINDINGS, EXIT_OK
-from dlg_bib.lint import lint_workspace, summary
+from dlg_bib.ops.lint import lint_workspace, summary
 
 
 @click.command("lint")

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import click
 
-from dlg_bib import store
+from dlg_bib.bibtex import store
 from dlg_bib.cli import AppContext, pass_app
 from dlg_bib.cli._common import dry_run_option
 from dlg_bib.errors import UnknownKeyError
-from dlg_bib.model import ROLES
-from dlg_bib.tagging import (
+from dlg_bib.library.model import ROLES
+from dlg_bib.ops.tagging import (
     TagRequest,
     apply_tag,
     entry_diff,

@@ -8,7 +8,7 @@ import click
 
 from dlg_bib.cli import AppContext, pass_app
 from dlg_bib.cli._common import dry_run_option
-from dlg_bib.terms import TBA, NewTerm, plan_new_term, write_plan
+from dlg_bib.ops.terms import TBA, NewTerm, plan_new_term, write_plan
 
 _DATE = click.DateTime(formats=["%Y-%m-%d"])
 

@@ -12,11 +12,11 @@ from dataclasses import dataclass, field, replace
 
 from bibtexparser import model as bpm
 
-from dlg_bib import store, values
+from dlg_bib.bibtex import store, values
 from dlg_bib.export import biblatex, bibtex, csl, record
 from dlg_bib.export.record import Record
 from dlg_bib.export.select import Criteria, Selection, select
-from dlg_bib.model import Database, Entry
+from dlg_bib.library.model import Database, Entry
 
 FORMATS = ("bibtex", "biblatex", "csl-json")
 

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 from dlg_bib.export import record
 from dlg_bib.export.record import FieldSource, Record, Resolved
-from dlg_bib.model import DLG_FIELDS, Entry
+from dlg_bib.library.model import DLG_FIELDS, Entry
 from dlg_bib.openaccess import OA_FIELDS
 
 # The group's own bookkeeping (tags, legacy labels, free-copy records) stays home.

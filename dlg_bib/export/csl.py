@@ -14,11 +14,11 @@ import re
 from functools import lru_cache
 from typing import Any
 
-from dlg_bib import ids
+from dlg_bib.bibtex.names import Name, csl_name, parse_names
 from dlg_bib.export import latex, record
 from dlg_bib.export.record import FieldSource, ResolvedOnUse
-from dlg_bib.model import Entry
-from dlg_bib.names import Name, csl_name, parse_names
+from dlg_bib.library import ids
+from dlg_bib.library.model import Entry
 from dlg_bib.render.context import decode
 from dlg_bib.render.escape import safe_url
 

@@ -10,10 +10,11 @@ from functools import lru_cache
 from typing import Protocol
 from urllib.parse import quote
 
-from dlg_bib import ids, values
+from dlg_bib.bibtex import values
+from dlg_bib.bibtex.values import MONTH_MACROS
 from dlg_bib.export import latex
-from dlg_bib.model import Entry
-from dlg_bib.values import MONTH_MACROS
+from dlg_bib.library import ids
+from dlg_bib.library.model import Entry
 
 MONTHS = tuple(MONTH_MACROS)  # jan … dec, index + 1 is the month number
 _MONTH_MACRO_NAMES = frozenset(MONTHS)

@@ -14,8 +14,8 @@ from pathlib import Path
 
 from dlg_bib.errors import UnknownNameError
 from dlg_bib.export.aux import read_aux
-from dlg_bib.keys import is_valid_key
-from dlg_bib.model import Database, Entry, normalize_label
+from dlg_bib.library.keys import is_valid_key
+from dlg_bib.library.model import Database, Entry, normalize_label
 
 
 @dataclass

@@ -12,9 +12,9 @@ from pathlib import Path
 from urllib.parse import urldefrag
 
 from dlg_bib.errors import ParseError
-from dlg_bib.ids import arxiv_abs_url, doi_url, normalize_doi, parse_arxiv_id
+from dlg_bib.library.ids import arxiv_abs_url, doi_url, normalize_doi, parse_arxiv_id
+from dlg_bib.library.model import Database, Entry
 from dlg_bib.links.mdlinks import markdown_links
-from dlg_bib.model import Database, Entry
 
 # Fields that hold a URL or text with URLs in it. Others (abstract, title) may mention URLs in
 # passing; those are not links the reading list offers.

@@ -6,13 +6,13 @@ import asyncio
 from collections.abc import Callable
 from pathlib import Path
 
+from dlg_bib.library.model import Database
 from dlg_bib.links.cache import LinkCache
 from dlg_bib.links.check import Checker, CheckOptions, LinkResult
 from dlg_bib.links.extract import Link, collect_links
 from dlg_bib.links.report import Finding, findings
 from dlg_bib.links.suggest import ArchiveLookups, Suggestion, needs_archive, suggest_with
 from dlg_bib.links.suggest import wayback_api as default_wayback_api
-from dlg_bib.model import Database
 
 
 def check_links(

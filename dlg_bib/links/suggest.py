@@ -11,12 +11,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from urllib.parse import quote, urljoin
 
-from dlg_bib.ids import doi_url, normalize_doi
+from dlg_bib.library.ids import doi_url, normalize_doi
+from dlg_bib.library.model import Database
 from dlg_bib.links.check import Checker, CheckOptions, LinkResult
 from dlg_bib.links.client import BadAnswer, BadURL, Response, parse_target
 from dlg_bib.links.extract import Link, arxiv_link
 from dlg_bib.links.gate import HostClosed
-from dlg_bib.model import Database
 
 WAYBACK_ENV = "DLG_BIB_WAYBACK_API"
 WAYBACK_API = "https://archive.org/wayback/available"

@@ -20,9 +20,11 @@ from functools import lru_cache
 from typing import ClassVar, NamedTuple
 from urllib.parse import quote
 
-from dlg_bib import ids, values
+from dlg_bib.bibtex import values
+from dlg_bib.bibtex.names import Name, parse_name, split_names
 from dlg_bib.gcpause import collector_paused
-from dlg_bib.model import (
+from dlg_bib.library import ids
+from dlg_bib.library.model import (
     F_LEGACY,
     F_NOTE,
     F_TOPICS,
@@ -33,7 +35,6 @@ from dlg_bib.model import (
     Session,
     split_list,
 )
-from dlg_bib.names import Name, parse_name, split_names
 from dlg_bib.render.escape import safe_url
 from dlg_bib.render.latex import fast_latex_to_text
 from dlg_bib.text import ascii_fold, latex_to_text

@@ -13,7 +13,7 @@ import enum
 from dataclasses import dataclass
 from pathlib import Path
 
-from dlg_bib.model import Database
+from dlg_bib.library.model import Database
 from dlg_bib.render import markdown
 from dlg_bib.render.context import next_session, short_date
 

@@ -25,7 +25,7 @@ from urllib.parse import unquote
 import jinja2
 
 from dlg_bib.errors import TemplateError, UnknownNameError
-from dlg_bib.model import Database, Session
+from dlg_bib.library.model import Database, Session
 from dlg_bib.render import environment
 from dlg_bib.render.context import (
     ROLE_LABELS,

@@ -21,9 +21,9 @@ from urllib.parse import urlsplit
 
 import icalendar
 
-from dlg_bib import store
+from dlg_bib.bibtex import store
 from dlg_bib.errors import ParseError, UnknownNameError
-from dlg_bib.model import Database, Session
+from dlg_bib.library.model import Database, Session
 from dlg_bib.render.context import ROLE_LABELS, Reference, build_context
 from dlg_bib.render.escape import safe_url
 

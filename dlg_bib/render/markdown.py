@@ -19,7 +19,7 @@ import jinja2
 
 from dlg_bib.errors import DlgBibError
 from dlg_bib.gcpause import collector_paused
-from dlg_bib.model import Database
+from dlg_bib.library.model import Database
 from dlg_bib.render import environment
 from dlg_bib.render.context import Context, Reference, RoleReading, Segment, build_context
 from dlg_bib.render.escape import gfm_cell, gfm_text, md_link, md_url

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from dlg_bib import store
+from dlg_bib.bibtex import store
 from dlg_bib.errors import WriteError
 
 

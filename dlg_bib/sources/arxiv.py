@@ -19,7 +19,7 @@ from defusedxml import ElementTree as SafeET
 from defusedxml.common import DefusedXmlException
 
 from dlg_bib.errors import SourceError
-from dlg_bib.normalize import canonical_arxiv_id
+from dlg_bib.library.normalize import canonical_arxiv_id
 from dlg_bib.sources.http import (
     THROTTLED,
     Clock,

@@ -17,8 +17,8 @@ from dataclasses import dataclass, replace
 from typing import Any
 from urllib.parse import quote
 
-from dlg_bib import normalize
 from dlg_bib.errors import SourceError
+from dlg_bib.library import normalize
 from dlg_bib.openaccess import (
     PUBLISHER,
     REPOSITORY,

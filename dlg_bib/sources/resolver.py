@@ -14,11 +14,12 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Protocol
 
-from dlg_bib import enrich, normalize
+from dlg_bib import enrich
 from dlg_bib.enrich import Evidence, Proposal
 from dlg_bib.errors import SourceError
-from dlg_bib.matching import Person, entry_people, year_of
-from dlg_bib.model import Entry
+from dlg_bib.library import normalize
+from dlg_bib.library.matching import Person, entry_people, year_of
+from dlg_bib.library.model import Entry
 from dlg_bib.published import UNAVAILABLE, Preprint, arxiv_year
 from dlg_bib.sources import dblp
 from dlg_bib.sources.arxiv import ArxivRecord, ArxivSource

@@ -10,7 +10,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from dlg_bib import values
+from dlg_bib.bibtex import values
 
 # `supplementary`: what the legacy notes call supplementary references (blogs, course notes,
 # encyclopaedia pages) beside the background a session presumes (`prerequisite`).

@@ -9,13 +9,15 @@ from dataclasses import asdict, dataclass
 
 from bibtexparser import model as bpm
 
-from dlg_bib import hazards, ids, values
-from dlg_bib.database import Workspace
+from dlg_bib.bibtex import values
+from dlg_bib.bibtex.names import parse_name, split_names
 from dlg_bib.errors import DlgBibError
 from dlg_bib.gcpause import collector_paused
-from dlg_bib.matching import WorkIndex, work_facts
-from dlg_bib.model import F_SESSIONS, F_TOPICS, ROLES, Database, Entry
-from dlg_bib.names import parse_name, split_names
+from dlg_bib.library import ids
+from dlg_bib.library.database import Workspace
+from dlg_bib.library.matching import WorkIndex, work_facts
+from dlg_bib.library.model import F_SESSIONS, F_TOPICS, ROLES, Database, Entry
+from dlg_bib.ops import hazards
 
 ERROR = "error"
 WARNING = "warning"

@@ -14,9 +14,9 @@ from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
 
-from dlg_bib import store
+from dlg_bib.bibtex import store
 from dlg_bib.errors import ParseError
-from dlg_bib.model import Database, Entry, Group, Session, Term, Topic
+from dlg_bib.library.model import Database, Entry, Group, Session, Term, Topic
 
 METADATA_NAME = "group.toml"
 DEFAULT_BIB_FILE = "references.bib"

@@ -14,9 +14,9 @@ import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from dlg_bib import ids
-from dlg_bib.model import Entry
-from dlg_bib.names import parse_names
+from dlg_bib.bibtex.names import parse_names
+from dlg_bib.library import ids
+from dlg_bib.library.model import Entry
 
 # dblp makes every name unique with a 4-digit number: "Jian Sun 0001".
 _HOMONYM = re.compile(r"\s+\d{4}$")

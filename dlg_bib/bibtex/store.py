@@ -23,11 +23,11 @@ from pathlib import Path
 import bibtexparser
 from bibtexparser import model as bpm
 
-from dlg_bib import values
+from dlg_bib.bibtex import values
+from dlg_bib.bibtex.syntax import SyntaxProblem, block_problems
 from dlg_bib.errors import ConcurrentEditError, ParseError, WriteError
 from dlg_bib.gcpause import collector_paused
-from dlg_bib.model import Entry
-from dlg_bib.syntax import SyntaxProblem, block_problems
+from dlg_bib.library.model import Entry
 
 try:
     import fcntl

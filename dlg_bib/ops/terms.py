@@ -15,10 +15,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from dlg_bib import store
-from dlg_bib.database import Workspace, load_toml, valid_time, weekday_of
+from dlg_bib.bibtex import store
 from dlg_bib.errors import DlgBibError
-from dlg_bib.model import Term
+from dlg_bib.library.database import Workspace, load_toml, valid_time, weekday_of
+from dlg_bib.library.model import Term
 
 # What `--weekly` writes as the title of each new session: a non-empty placeholder, so the
 # README shows "TBA" until someone fills it in.

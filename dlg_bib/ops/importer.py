@@ -12,13 +12,14 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from dlg_bib import ids, keys, store, values
+from dlg_bib.bibtex import store, values
+from dlg_bib.bibtex.values import braced
 from dlg_bib.errors import ParseError
-from dlg_bib.lint import EQUIVALENT_FIELDS
-from dlg_bib.matching import WorkIndex, work_facts
-from dlg_bib.model import F_LEGACY, Database, Entry
-from dlg_bib.tagging import TagRequest, apply_tag
-from dlg_bib.values import braced
+from dlg_bib.library import ids, keys
+from dlg_bib.library.matching import WorkIndex, work_facts
+from dlg_bib.library.model import F_LEGACY, Database, Entry
+from dlg_bib.ops.lint import EQUIVALENT_FIELDS
+from dlg_bib.ops.tagging import TagRequest, apply_tag
 
 # Bookkeeping fields of reference managers: not bibliographic data.
 NOISE_FIELDS = re.compile(

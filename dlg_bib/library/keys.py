@@ -18,10 +18,10 @@ import re
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 
-from dlg_bib.model import Database, Entry
-from dlg_bib.names import parse_names
+from dlg_bib.bibtex.names import parse_names
+from dlg_bib.bibtex.values import ValueSyntaxError
+from dlg_bib.library.model import Database, Entry
 from dlg_bib.text import ascii_fold, latex_to_text
-from dlg_bib.values import ValueSyntaxError
 
 STOPWORDS = frozenset(
     "a an the on of in for and to with by from at is are as via into its or".split()

@@ -10,8 +10,8 @@ from dataclasses import dataclass
 
 from bibtexparser import model as bpm
 
-from dlg_bib import values
-from dlg_bib.keys import is_valid_key
+from dlg_bib.bibtex import values
+from dlg_bib.library.keys import is_valid_key
 
 # A value that swallowed the next field: `{One}\n  year = 2020` (missing comma).
 _SWALLOWED_FIELD = re.compile(r"[}\"\d]\s*\n\s*([A-Za-z][\w-]*)\s*=")

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import re
 
-from dlg_bib import ids
-from dlg_bib.model import Entry
+from dlg_bib.library import ids
+from dlg_bib.library.model import Entry
 
 # arXiv's own DOIs are registered with DataCite: 10.48550/arXiv.1706.03762.
 _ARXIV_DOI = re.compile(r"^10\.48550/arxiv\.(.+)$", re.IGNORECASE)

@@ -5,9 +5,10 @@ from __future__ import annotations
 import difflib
 from dataclasses import dataclass
 
-from dlg_bib import store
+from dlg_bib.bibtex import store
+from dlg_bib.bibtex.values import braced
 from dlg_bib.errors import UNKNOWN_KEY_HINT, DlgBibError, UnknownKeyError, UnknownNameError
-from dlg_bib.model import (
+from dlg_bib.library.model import (
     F_SESSIONS,
     F_TOPICS,
     ROLES,
@@ -17,7 +18,6 @@ from dlg_bib.model import (
     format_session_tags,
     split_list,
 )
-from dlg_bib.values import braced
 
 
 @dataclass(frozen=True)

@@ -13,8 +13,8 @@ from dataclasses import dataclass
 
 from bibtexparser import model as bpm
 
-from dlg_bib.model import Entry
-from dlg_bib.store import BibFile
+from dlg_bib.bibtex.store import BibFile
+from dlg_bib.library.model import Entry
 
 ERROR = "error"
 WARNING = "warning"

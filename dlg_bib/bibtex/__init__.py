@@ -1,0 +1,1 @@
+"""The BibTeX file format: lossless store, syntax checks, values, names."""

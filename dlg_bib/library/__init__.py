@@ -1,0 +1,1 @@
+"""The reading list as data: entries, sessions, topics, terms, keys, identifiers."""

@@ -1,0 +1,1 @@
+"""One core function per editing or checking command: lint, tag, import, term."""
