@@ -26,7 +26,6 @@ from bibtexparser import model as bpm
 from dlg_bib.bibtex import values
 from dlg_bib.bibtex.syntax import SyntaxProblem, block_problems
 from dlg_bib.errors import ConcurrentEditError, ParseError, WriteError
-from dlg_bib.gcpause import collector_paused
 from dlg_bib.library.model import Entry
 
 try:
@@ -103,7 +102,6 @@ def read_text(path: Path) -> tuple[str, str]:
     return text, hashlib.sha256(data).hexdigest()
 
 
-@collector_paused()
 def parse_bib(path: Path, text: str, digest: str = "") -> BibFile:
     """Split `text` into blocks with bibtexparser (no middleware: values stay as written)."""
     blocks = bibtexparser.parse_string(text, parse_stack=[]).blocks  # type: ignore[attr-defined]

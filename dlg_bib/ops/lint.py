@@ -12,7 +12,6 @@ from bibtexparser import model as bpm
 from dlg_bib.bibtex import values
 from dlg_bib.bibtex.names import parse_name, split_names
 from dlg_bib.errors import DlgBibError
-from dlg_bib.gcpause import collector_paused
 from dlg_bib.library import ids
 from dlg_bib.library.database import Workspace
 from dlg_bib.library.matching import WorkIndex, work_facts
@@ -89,7 +88,6 @@ class Finding:
         return text + (f"\n    hint: {self.hint}" if self.hint else "")
 
 
-@collector_paused()
 def lint_workspace(ws: Workspace) -> list[Finding]:
     findings: list[Finding] = []
     for bib in ws.files:

@@ -22,7 +22,6 @@ from urllib.parse import quote
 
 from dlg_bib.bibtex import values
 from dlg_bib.bibtex.names import Name, parse_name, split_names
-from dlg_bib.gcpause import collector_paused
 from dlg_bib.library import ids
 from dlg_bib.library.model import (
     F_LEGACY,
@@ -739,7 +738,6 @@ def meeting_text(group: Group) -> str:
     return ", ".join(p for p in (day, hours, group.room) if p)
 
 
-@collector_paused()
 def build_context(db: Database, today: dt.date, keys: set[str] | None = None) -> Context:
     """The view-model; with `keys`, only those references are formatted (handouts)."""
     taken: set[str] = set()

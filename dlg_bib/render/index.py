@@ -15,7 +15,6 @@ from typing import Any
 
 from dlg_bib.export import csl
 from dlg_bib.export.record import ResolvedOnUse
-from dlg_bib.gcpause import collector_paused
 from dlg_bib.library.model import F_SESSIONS, Database, Entry
 from dlg_bib.render.context import Context, Link, Reference, build_context
 from dlg_bib.render.escape import safe_url
@@ -183,7 +182,6 @@ def _joined(items: list[str], separator: str) -> list[str]:
     return pieces
 
 
-@collector_paused()
 def build_index(db: Database, *, csl_only: bool = False) -> str:
     """The index (or, with `csl_only`, the plain CSL-JSON array) as JSON text."""
     # `today` only decides which session is next, which the index does not record.

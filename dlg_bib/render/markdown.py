@@ -18,7 +18,6 @@ from typing import Any
 import jinja2
 
 from dlg_bib.errors import DlgBibError
-from dlg_bib.gcpause import collector_paused
 from dlg_bib.library.model import Database
 from dlg_bib.render import environment
 from dlg_bib.render.context import Context, Reference, RoleReading, Segment, build_context
@@ -139,7 +138,6 @@ def markdown_environment(dirs: list[Path]) -> jinja2.Environment:
     return environment.make_environment(dirs, FILTERS, environment.escaping_finalize(gfm_text))
 
 
-@collector_paused()
 def render_block(ctx: Context, dirs: list[Path], usage: bool = True) -> str:
     """The generated part of the README, markers included; `usage` adds the usage section."""
     env = markdown_environment(dirs)
@@ -226,7 +224,6 @@ def diff_summary(old: str, new: str, name: str, limit: int = 40) -> str:
     return "\n".join([head, *shown])
 
 
-@collector_paused()
 def build_readme(
     db: Database,
     bib: Path,
