@@ -4,8 +4,9 @@ Engine: **pandoc's citeproc**, with CSL styles vendored in `dlg_bib/data/csl/`.
 Why this one, after trying the options on the shipped database:
 - pandoc's citeproc is a complete CSL 1.0.2 processor and gets APA and IEEE right on every
   kind of entry we have (articles, proceedings, books, chapters via crossref, reports, web
-  pages, arXiv preprints). It takes about 0.15 s per call, and it is already required by the
-  README/handout tooling and installed by `.ci/run` (Debian package `pandoc`).
+  pages, arXiv preprints). It comes from the `pypandoc-binary` wheel (`pip install
+  'dlg-bib[cite]'`; the `test` extra has it, so every test runs one pinned pandoc), and a
+  `pandoc` on PATH is the fallback. Its cost per call is in bench/NOTES.md.
 - citeproc-py (the pure-Python option) prints visible defects with the same `.csl` files:
   IEEE `[5]E. Pękalska` (no space), commas outside quotes, Chicago initials. Its style
   package is 89 MB for three files we need.
