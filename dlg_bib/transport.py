@@ -50,8 +50,9 @@ def ssl_context(environ: Mapping[str, str] | None = None) -> ssl.SSLContext:
 
 @functools.lru_cache(maxsize=4)
 def _context(cafiles: tuple[str, ...]) -> ssl.SSLContext:
-    # Cached: loading a trust store is slow (bench/NOTES.md), and a context is safe to share. Keyed by
-    # the file names only, so a bundle rewritten in place during one process is not re-read.
+    # Cached: loading a trust store is slow (bench/NOTES.md), and a context is safe to share.
+    # Keyed by the file names only, so a bundle rewritten in place during one process is not
+    # re-read.
     if cafiles:
         context = ssl.create_default_context(cafile=cafiles[0])
         for cafile in cafiles[1:]:

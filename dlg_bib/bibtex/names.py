@@ -51,8 +51,9 @@ def split_names(text: str) -> list[str]:
     pieces = text.split(" and ")
     # When every `and` (any case) sits in a plain ` and ` and there is a name between any
     # two of them, those are the separators `_AND` finds (up to the spaces around them,
-    # which are stripped anyway), and a plain split is cheaper (bench/NOTES.md). Otherwise (`Anderson`,
-    # `AND`, ` and  and `) or with braces that do not balance, the regular expression decides.
+    # which are stripped anyway), and a plain split is cheaper (bench/NOTES.md). Otherwise
+    # (`Anderson`, `AND`, ` and  and `) or with braces that do not balance, the regular
+    # expression decides.
     stripped = [p.strip() for p in pieces]
     if (
         len(pieces) - 1 != text.lower().count("and")
