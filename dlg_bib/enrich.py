@@ -284,7 +284,8 @@ def crossref_proposal(work: CrossrefWork, source: str = "Crossref") -> Proposal:
     if entry_type in ("book", "incollection"):
         p.put("isbn", escape_plain(work.isbn), work.isbn)
     p.put("doi", verbatim(work.doi), work.doi)
-    p.put("abstract", escape_plain(work.abstract), work.abstract)
+    # No abstract from Crossref: publishers keep the copyright of the abstracts they deposit,
+    # and bib/ is published. arXiv's descriptive metadata is CC0, so arxiv_proposal keeps it.
     for preprint_doi in work.relations.get("has-preprint", ()):
         arxiv_id = normalize.arxiv_id_of_doi(preprint_doi)
         if arxiv_id:

@@ -455,3 +455,14 @@ def test_dblp_confirms_what_arxiv_and_crossref_could_not(
     peters = open_workspace(bib).db.find("peters2018deep")
     assert peters is not None and peters.get("doi")  # Crossref's, dblp not needed
     assert server.hits["/sparql"] == 2  # title range + records, for Vaswani et al. only
+
+
+def test_abstracts_come_from_arxiv_only() -> None:
+    # arXiv's descriptive metadata is CC0; publishers keep the copyright of the abstracts
+    # they deposit with Crossref, and bib/ is published.
+    (record,) = parse_feed(arxiv_body("new_1706.03762_attention.xml"))
+    assert record.summary and "abstract" in enrich.arxiv_proposal(record).values
+    message = json.loads(crossref_body("work_journal_article_jats_abstract.json"))["message"]
+    work = parse_work(message)
+    assert work.abstract
+    assert "abstract" not in enrich.crossref_proposal(work).values
