@@ -11,8 +11,9 @@ import pytest
 
 from dlg_bib.errors import ParseError
 from dlg_bib.library.database import load_toml, open_workspace, parse_metadata, parse_terms
+from dlg_bib.library.model import Term
 from dlg_bib.ops.lint import lint_workspace
-from dlg_bib.ops.terms import TBA, NewTerm, TermError, plan_new_term, weekly_dates, write_plan
+from dlg_bib.ops.terms import TBA, TermError, plan_new_term, weekly_dates, write_plan
 from tests.conftest import FIXTURES, REPO
 
 TERMS = FIXTURES / "terms"
@@ -135,7 +136,7 @@ def test_term_new_inserts_text_only_and_keeps_every_other_byte(tmp_path: Path) -
     folder = _copy("multi", tmp_path)
     path = folder / "group.toml"
     before = path.read_bytes()
-    new = NewTerm("2022-fall", "Fall 2022", dt.date(2022, 9, 2), dt.date(2022, 9, 30))
+    new = Term("2022-fall", "Fall 2022", dt.date(2022, 9, 2), dt.date(2022, 9, 30))
     plan = plan_new_term(open_workspace(folder), new, weekly=True)
     write_plan(plan)
     after = path.read_bytes().decode("utf-8")
@@ -155,7 +156,7 @@ def test_term_new_keeps_crlf_newlines(tmp_path: Path) -> None:
     path = folder / "group.toml"
     path.write_bytes(path.read_bytes().replace(b"\n", b"\r\n"))
     before = path.read_bytes()
-    new = NewTerm("2022-fall", "Fall 2022", dt.date(2022, 9, 2), dt.date(2022, 9, 9))
+    new = Term("2022-fall", "Fall 2022", dt.date(2022, 9, 2), dt.date(2022, 9, 9))
     plan = plan_new_term(open_workspace(folder), new, weekly=True)
     write_plan(plan)
     after = path.read_bytes()
@@ -167,7 +168,7 @@ def test_term_new_keeps_crlf_newlines(tmp_path: Path) -> None:
 def test_term_new_writes_out_the_implicit_term_first(tmp_path: Path) -> None:
     folder = _copy("bib", tmp_path)
     old = open_workspace(folder).db
-    new = NewTerm(
+    new = Term(
         "2022-spring", "Spring 2022", dt.date(2022, 1, 21), dt.date(2022, 5, 6), day="Thursday"
     )
     plan = plan_new_term(open_workspace(folder), new, weekly=True)
@@ -186,7 +187,7 @@ def test_term_new_writes_out_the_implicit_term_first(tmp_path: Path) -> None:
 
 def test_weekly_skips_days_that_already_have_a_session(tmp_path: Path) -> None:
     folder = _copy("outside", tmp_path)
-    new = NewTerm("2022-winter", "Winter 2022", dt.date(2022, 1, 1), dt.date(2022, 1, 31))
+    new = Term("2022-winter", "Winter 2022", dt.date(2022, 1, 1), dt.date(2022, 1, 31))
     plan = plan_new_term(open_workspace(folder), new, weekly=True)
     existing = {s.date for s in open_workspace(folder).db.sessions}
     assert plan.sessions == [d for d in weekly_dates(new.first, new.last, 4) if d not in existing]
@@ -203,7 +204,7 @@ def test_weekly_dates_start_on_the_first_meeting_day() -> None:
 def test_names_are_written_as_toml_strings_that_read_back(tmp_path: Path) -> None:
     folder = _copy("multi", tmp_path)
     name = 'Spring "22" \\ back\nslash\x7f'
-    new = NewTerm("2023-spring", name, dt.date(2023, 1, 1), dt.date(2023, 1, 2), room="R\t1")
+    new = Term("2023-spring", name, dt.date(2023, 1, 1), dt.date(2023, 1, 2), room="R\t1")
     write_plan(plan_new_term(open_workspace(folder), new, weekly=False))
     terms = tomllib.loads((folder / "group.toml").read_text(encoding="utf-8"))["terms"]
     assert terms[-1] == {
@@ -218,14 +219,14 @@ def test_names_are_written_as_toml_strings_that_read_back(tmp_path: Path) -> Non
 @pytest.mark.parametrize(
     ("new", "message"),
     [
-        (NewTerm("2021-fall", "X", dt.date(2023, 1, 1), dt.date(2023, 2, 1)), "already exists"),
-        (NewTerm("x", "X", dt.date(2021, 12, 1), dt.date(2022, 1, 5)), "overlaps term '2021-fall'"),
-        (NewTerm("x", "X", dt.date(2023, 2, 1), dt.date(2023, 1, 1)), "before it starts"),
-        (NewTerm("a b", "X", dt.date(2023, 1, 1), dt.date(2023, 2, 1)), "not a plain id"),
-        (NewTerm("x", "X", dt.date(2023, 1, 1), dt.date(2023, 2, 1), day="Fri"), "day of the week"),
+        (Term("2021-fall", "X", dt.date(2023, 1, 1), dt.date(2023, 2, 1)), "already exists"),
+        (Term("x", "X", dt.date(2021, 12, 1), dt.date(2022, 1, 5)), "overlaps term '2021-fall'"),
+        (Term("x", "X", dt.date(2023, 2, 1), dt.date(2023, 1, 1)), "before it starts"),
+        (Term("a b", "X", dt.date(2023, 1, 1), dt.date(2023, 2, 1)), "not a plain id"),
+        (Term("x", "X", dt.date(2023, 1, 1), dt.date(2023, 2, 1), day="Fri"), "day of the week"),
     ],
 )
-def test_term_new_refuses_and_writes_nothing(tmp_path: Path, new: NewTerm, message: str) -> None:
+def test_term_new_refuses_and_writes_nothing(tmp_path: Path, new: Term, message: str) -> None:
     folder = _copy("multi", tmp_path)
     before = (folder / "group.toml").read_bytes()
     with pytest.raises(TermError, match=message):
@@ -236,7 +237,7 @@ def test_term_new_refuses_and_writes_nothing(tmp_path: Path, new: NewTerm, messa
 def test_a_header_inside_a_string_does_not_mislead_the_insertion(tmp_path: Path) -> None:
     folder = _copy("tricky", tmp_path)
     before = open_workspace(folder).db
-    new = NewTerm("2022-spring", "Spring 2022", dt.date(2022, 1, 7), dt.date(2022, 1, 14))
+    new = Term("2022-spring", "Spring 2022", dt.date(2022, 1, 7), dt.date(2022, 1, 14))
     plan = plan_new_term(open_workspace(folder), new, weekly=True)
     write_plan(plan)
     after = open_workspace(folder).db
@@ -250,7 +251,7 @@ def test_a_header_inside_a_string_does_not_mislead_the_insertion(tmp_path: Path)
 def test_terms_written_inline_are_refused_and_nothing_is_written(tmp_path: Path) -> None:
     folder = _copy("inline", tmp_path)
     before = (folder / "group.toml").read_bytes()
-    new = NewTerm("2022-spring", "Spring 2022", dt.date(2022, 1, 7), dt.date(2022, 1, 14))
+    new = Term("2022-spring", "Spring 2022", dt.date(2022, 1, 7), dt.date(2022, 1, 14))
     with pytest.raises(TermError, match="inline arrays"):
         plan_new_term(open_workspace(folder), new, weekly=False)
     assert (folder / "group.toml").read_bytes() == before

@@ -8,7 +8,8 @@ import click
 
 from dlg_bib.cli import AppContext, pass_app
 from dlg_bib.cli._common import dry_run_option
-from dlg_bib.ops.terms import TBA, NewTerm, plan_new_term, write_plan
+from dlg_bib.library.model import Term
+from dlg_bib.ops.terms import TBA, plan_new_term, write_plan
 
 _DATE = click.DateTime(formats=["%Y-%m-%d"])
 
@@ -56,7 +57,7 @@ def new(
     With --weekly, each meeting day from --first to --last without a session gets
     one titled "TBA", to fill in.
     """
-    wanted = NewTerm(term_id, name, first.date(), last.date(), day, start_time, end_time, room)
+    wanted = Term(term_id, name, first.date(), last.date(), day, start_time, end_time, room)
     plan = plan_new_term(app.workspace(), wanted, weekly=weekly)
     verb = "would insert" if dry_run else "inserted"
     for insertion in plan.insertions:

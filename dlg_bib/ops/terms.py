@@ -51,18 +51,6 @@ class TermPlan:
         return self.old_text.count("\n", 0, insertion.offset) + 1
 
 
-@dataclass(frozen=True)
-class NewTerm:
-    id: str
-    name: str
-    first: dt.date
-    last: dt.date
-    day: str = ""
-    start_time: str = ""
-    end_time: str = ""
-    room: str = ""
-
-
 def weekly_dates(first: dt.date, last: dt.date, weekday: int) -> list[dt.date]:
     """Every `weekday` (0 = Monday) from `first` to `last`, both included."""
     start = first + dt.timedelta(days=(weekday - first.weekday()) % 7)
@@ -70,7 +58,7 @@ def weekly_dates(first: dt.date, last: dt.date, weekday: int) -> list[dt.date]:
     return [start + dt.timedelta(weeks=i) for i in range(count)]
 
 
-def plan_new_term(ws: Workspace, new: NewTerm, *, weekly: bool) -> TermPlan:
+def plan_new_term(ws: Workspace, new: Term, *, weekly: bool) -> TermPlan:
     path = ws.metadata_path
     if path is None:
         raise TermError(
@@ -100,7 +88,7 @@ def plan_new_term(ws: Workspace, new: NewTerm, *, weekly: bool) -> TermPlan:
             )
         taken = {s.date for s in db.sessions}
         dates = [d for d in weekly_dates(new.first, new.last, weekday) if d not in taken]
-    added = _as_term(new)
+    added = new
     nl = "\r\n" if "\r\n" in text else "\n"
     terms_text = nl.join(_term_table(t, nl) for t in [*converted, added])
     sessions_text = nl.join(_session_table(d, nl) for d in dates)
@@ -138,7 +126,7 @@ def splice(text: str, insertions: list[Insertion]) -> str:
     return "".join(out)
 
 
-def _check_new(ws: Workspace, new: NewTerm, path: Path) -> None:
+def _check_new(ws: Workspace, new: Term, path: Path) -> None:
     if not _ID.match(new.id):
         raise TermError(
             f"term id {new.id!r} is not a plain id",
@@ -171,12 +159,6 @@ def _check_new(ws: Workspace, new: NewTerm, path: Path) -> None:
                 where=where,
                 hint="choose dates outside every existing term",
             )
-
-
-def _as_term(new: NewTerm) -> Term:
-    return Term(
-        new.id, new.name, new.first, new.last, new.day, new.start_time, new.end_time, new.room
-    )
 
 
 def _string(value: str) -> str:
