@@ -90,19 +90,23 @@ def qr_png(url: str) -> bytes:
 
 def qr_codes(data: dict[str, Any]) -> dict[str, list[int]]:
     """The QR code of every link the data prints, by URL, as Typst's `bytes()` reads it."""
-    urls = sorted({text for text, key in _keyed(data) if key == "open_url" and text})
+    urls = sorted({text for text, key, _ in _leaves(data) if key == "open_url" and text})
     return {url: list(qr_png(url)) for url in urls}
 
 
-def _keyed(value: Any, key: str = "") -> Iterator[tuple[str, str]]:
+def _leaves(
+    value: Any, key: str = "", where: str = "the handout"
+) -> Iterator[tuple[str, str, str]]:
+    """Every printed string of the data, with its key and the place it comes from."""
     if isinstance(value, str):
-        yield value, key
+        yield value, key, where
     elif isinstance(value, list):
         for item in value:
-            yield from _keyed(item, key)
+            yield from _leaves(item, key, where)
     elif isinstance(value, dict):
+        inner = f"the {value['date']} session" if "date_label" in value else where
         for name, item in value.items():
-            yield from _keyed(item, name)
+            yield from _leaves(item, name, inner)
 
 
 def reference_data(ref: Reference) -> dict[str, Any]:
@@ -211,19 +215,6 @@ def missing_glyphs(chars: set[str]) -> set[str]:
     return {c for c, page in zip(probe, pages[1:], strict=True) if _SVG_IDS.sub(b"", page) == tofu}
 
 
-def _strings(value: Any, where: str) -> Iterator[tuple[str, str]]:
-    """Every printed string of the data with the place it comes from."""
-    if isinstance(value, str):
-        yield value, where
-    elif isinstance(value, list):
-        for item in value:
-            yield from _strings(item, where)
-    elif isinstance(value, dict):
-        inner = f"the {value['date']} session" if "date_label" in value else where
-        for item in value.values():
-            yield from _strings(item, inner)
-
-
 def _without(value: Any, missing: set[str]) -> Any:
     if isinstance(value, str):
         return "".join(c for c in value if c not in missing)
@@ -237,7 +228,7 @@ def _without(value: Any, missing: set[str]) -> Any:
 def drop_missing_glyphs(data: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
     """The data without characters no font has, and a warning per character and place."""
     places: dict[str, list[str]] = {}
-    for text, where in _strings(data, "the handout"):
+    for text, _, where in _leaves(data):
         for c in text:
             if not c.isascii() and not c.isspace():
                 found = places.setdefault(c, [])
