@@ -165,7 +165,7 @@ def build_model(db: Database, today: dt.date) -> Site:
     terms: list[TermPage] = []
     term_of_session: dict[str, TermPage] = {}
     for term in sorted(db.terms, key=lambda t: (t.first, t.last)):
-        page = TermPage(
+        term_page = TermPage(
             id=term.id,
             name=term.name,
             first=long_date(term.first),
@@ -176,9 +176,9 @@ def build_model(db: Database, today: dt.date) -> Site:
             first_date=term.first,
             current=term == now,
         )
-        terms.append(page)
-        for s in page.sessions:
-            term_of_session[s.date] = page
+        terms.append(term_page)
+        for s in term_page.sessions:
+            term_of_session[s.date] = term_page
     taken = set()
     topics = [
         TopicPage(t.id, t.title, f"topics/{slug(t.id, taken)}.html", [], []) for t in ctx.topics
@@ -205,9 +205,7 @@ def build_model(db: Database, today: dt.date) -> Site:
         for item in s.labelled:
             target = by_key.get(item.ref.key)
             if target is not None:
-                target.read_in.append(
-                    ReadIn(s, item.role, item.label, term_of_session.get(s.date))
-                )
+                target.read_in.append(ReadIn(s, item.role, item.label, term_of_session.get(s.date)))
     current = next((t for t in terms if t.current), None)
     return Site(ctx, terms, current, topics, pages, {}, False, False)
 
@@ -229,9 +227,13 @@ class _CitationParser(HTMLParser):
         self._depth = 0
         self._skip_depth = 0  # > 0 inside the number column of a numbered style
         self._open: list[str] = []  # for every open tag: the end tag to write, or ""
+        self._in_script = False  # pandoc writes none; a script's text is dropped, not shown
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         values = {k: v or "" for k, v in attrs}
+        if tag in ("script", "style"):
+            self._in_script = True
+            return
         if self._key is None:
             if tag == "div" and "csl-entry" in values.get("class", "").split():
                 self._key = values.get("id", "").removeprefix("ref-")
@@ -256,6 +258,9 @@ class _CitationParser(HTMLParser):
             self._open.append("")
 
     def handle_endtag(self, tag: str) -> None:
+        if tag in ("script", "style"):
+            self._in_script = False
+            return
         if self._key is None:
             return
         if tag == "div":
@@ -275,7 +280,7 @@ class _CitationParser(HTMLParser):
                 self.entries[self._key].append(closing)
 
     def handle_data(self, data: str) -> None:
-        if self._key is not None and not self._skip_depth:
+        if self._key is not None and not self._skip_depth and not self._in_script:
             self.entries[self._key].append(str(escape(data)))
 
 
@@ -284,7 +289,10 @@ def parse_bibliography(html: str) -> dict[str, Markup]:
     parser = _CitationParser()
     parser.feed(html)
     parser.close()
-    return {key.lower(): Markup(" ".join("".join(parts).split())) for key, parts in parser.entries.items()}
+    return {
+        key.lower(): Markup(" ".join("".join(parts).split()))
+        for key, parts in parser.entries.items()
+    }
 
 
 def citations(db: Database, keys: list[str]) -> tuple[dict[str, dict[str, Markup]], list[str]]:
@@ -310,9 +318,10 @@ def citations(db: Database, keys: list[str]) -> tuple[dict[str, dict[str, Markup
 
 
 def bibtex_records(db: Database) -> dict[str, str]:
-    """Each entry as `dlg-bib export --keys KEY` writes it (with its crossref parents), from
-    one export of the whole database, by lowercased key."""
-    from dlg_bib.export import Criteria, render
+    """Each entry as `dlg-bib export --keys KEY` writes it (with its crossref parents), by
+    lowercased key: one export of the whole database, split, and a separate export only for
+    the few entries that are crossref parents (written alone, they inherit nothing down)."""
+    from dlg_bib.export import Criteria, export, render
     from dlg_bib.export.select import select
 
     selection = select(db, Criteria())
@@ -324,8 +333,12 @@ def bibtex_records(db: Database) -> dict[str, str]:
         head = chunk.partition("\n")[0]
         if head.startswith("@") and "{" in head:
             own[head.partition("{")[2].rstrip(",").lower()] = chunk
+    targets = selection.crossref_targets
     out: dict[str, str] = {}
     for key, record in own.items():
+        if key in targets:
+            out[key] = export(db, Criteria(keys=[key])).text
+            continue
         parts, seen, current = [record], {key}, key
         while (parent := selection.parents.get(current)) and parent.lower() not in seen:
             current = parent.lower()
