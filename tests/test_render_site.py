@@ -13,7 +13,7 @@ import pytest
 from dlg_bib.database import open_workspace
 from dlg_bib.export import Criteria, export
 from dlg_bib.model import Term
-from dlg_bib.render import site
+from dlg_bib.render import markdown, site
 from tests.conftest import FIXTURES, REPO, run_cli
 
 NS = "{http://www.w3.org/1999/xhtml}"
@@ -180,6 +180,57 @@ def test_index_shows_the_current_term_and_links_earlier_ones(tmp_path: Path) -> 
     assert [a.get("href") for a in earlier.iter(f"{NS}a")] == ["terms/2021-fall.html"]
     fall = "".join(parse(tmp_path / "site" / "terms" / "2021-fall.html").itertext())  # type: ignore[attr-defined]
     assert "Before the clocks change" in fall and "Spring opener" not in fall
+
+
+def _readme(bib: Path, today: str) -> str:
+    db = open_workspace(bib).db
+    return markdown.build_readme(db, bib, dt.date.fromisoformat(today), None)
+
+
+def test_readme_shows_the_current_term_and_links_earlier_terms_on_the_site() -> None:
+    text = _readme(FIXTURES / "terms" / "multi", "2022-02-01")
+    assert "(Spring 2022)" in text and "Thursdays, 15:00–16:00, SE2 101" in text
+    assert "| Jan 20, 2022 | [Spring opener]" in text
+    assert "Before the clocks change" not in text  # a Fall session: on Fall's page only
+    assert "The term is over" not in text  # Spring runs until May 5
+    site_page = "https://example.github.io/Reading-Group/terms/2021-fall.html"
+    assert f"Earlier terms, on the group's site: [Fall 2021]({site_page})." in text
+
+
+def test_readme_during_the_first_term_has_no_earlier_terms() -> None:
+    text = _readme(FIXTURES / "terms" / "multi", "2021-10-20")
+    assert "**Next session: Friday, October 29, 2021**" in text
+    assert "Earlier terms" not in text and "Spring opener" not in text
+
+
+def test_readme_of_a_single_term_is_unchanged_by_terms() -> None:
+    bib = REPO / "bib"
+    assert len(open_workspace(bib).db.terms) == 1
+    text = _readme(bib, "2021-11-10")
+    assert "Earlier terms" not in text
+    assert "**Next session: Friday, November 12, 2021**" in text
+
+
+@pytest.mark.parametrize(
+    ("repository", "explicit", "expected"),
+    [
+        (
+            "https://github.com/dr-aheydari/DeepLearningGroup",
+            "",
+            "https://dr-aheydari.github.io/DeepLearningGroup/",
+        ),
+        ("https://github.com/Owner/owner.github.io.git", "", "https://owner.github.io/"),
+        ("https://gitlab.com/a/b", "", ""),
+        ("https://github.com/a/b", "https://dlg.example.org", "https://dlg.example.org/"),
+        ("https://github.com/a/b", "javascript:alert(1)", "https://a.github.io/b/"),
+    ],
+)
+def test_site_url_is_explicit_else_github_pages(
+    repository: str, explicit: str, expected: str
+) -> None:
+    db = open_workspace(FIXTURES / "terms" / "multi").db
+    db.group.repository, db.group.site_url = repository, explicit
+    assert site.site_url(db) == expected
 
 
 def _term(tid: str, first: str, last: str) -> Term:

@@ -85,7 +85,9 @@ def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[object]:
         driver.quit()
 
 
-def test_search_finds_attention_and_opens_the_vaswani_page(served_site: str, browser: object) -> None:
+def test_search_finds_attention_and_opens_the_vaswani_page(
+    served_site: str, browser: object
+) -> None:
     from selenium.webdriver.common.by import By
     from selenium.webdriver.common.keys import Keys
     from selenium.webdriver.support import expected_conditions as ec
@@ -97,9 +99,7 @@ def test_search_finds_attention_and_opens_the_vaswani_page(served_site: str, bro
     box = wait.until(ec.element_to_be_clickable((By.CSS_SELECTOR, ".pagefind-ui__search-input")))
     box.send_keys("attention")
     box.send_keys(Keys.RETURN)
-    first = wait.until(
-        ec.element_to_be_clickable((By.CSS_SELECTOR, ".pagefind-ui__result-link"))
-    )
+    first = wait.until(ec.element_to_be_clickable((By.CSS_SELECTOR, ".pagefind-ui__result-link")))
     first.click()
     wait.until(ec.url_contains("/refs/"))
     assert driver.current_url.endswith("/refs/vaswani2017attention.html")  # type: ignore[attr-defined]

@@ -81,7 +81,7 @@ def test_workflows_that_write_or_run_on_schedule_never_run_for_forks(name: str) 
     writes = bool(written)
     if writes and written <= {"pages", "id-token"}:
         # Publishing to Pages is not writing to the repository: on pushes to main only.
-        assert events <= {"push", "workflow_dispatch"}
+        assert events <= {"push", "schedule", "workflow_dispatch"}
         assert _events(doc).get("push") in (None, {"branches": ["main"]})
     elif writes:
         assert events <= {"schedule", "workflow_dispatch"}
@@ -110,7 +110,16 @@ def test_readme_render_events_permissions_and_commit_message() -> None:
 
 def test_pages_builds_on_push_to_main_and_deploys_with_pages_actions() -> None:
     doc = _load("pages.yml")
-    assert _events(doc) == {"push": {"branches": ["main"]}, "workflow_dispatch": None}
+    events = _events(doc)
+    assert set(events) == {"push", "schedule", "workflow_dispatch"}
+    assert events["push"] == {"branches": ["main"]}
+    # After readme-render (08:17 UTC): its push, made with the workflow token, triggers none.
+    (cron,) = _cron_fields(doc)
+    render_cron = _cron_fields(_load("readme-render.yml"))[0]
+    assert cron[2:] == ["*", "*", "*"] and (int(cron[1]), int(cron[0])) > (
+        int(render_cron[1]),
+        int(render_cron[0]),
+    )
     assert doc["permissions"] == {"contents": "read", "pages": "write", "id-token": "write"}
     assert doc["concurrency"]["group"] == "pages"
     assert doc["concurrency"]["cancel-in-progress"] is False

@@ -35,6 +35,7 @@ from dlg_bib.render.context import (
     Context,
     Reference,
     SessionView,
+    TermLink,
     build_context,
     free_copy_note,
 )
@@ -146,6 +147,51 @@ def current_term(terms: list[Term], today: dt.date) -> Term | None:
     return begun[-1] if begun else ordered[0]
 
 
+def term_paths(terms: list[Term]) -> dict[str, str]:
+    """Each term's page on the site ("terms/2021-fall.html"), by term id."""
+    taken: set[str] = set()
+    ordered = sorted(terms, key=lambda t: (t.first, t.last))
+    return {t.id: f"terms/{slug(t.id, taken)}.html" for t in ordered}
+
+
+_GITHUB_REPO = re.compile(r"^https?://github\.com/([^/]+)/([^/#?]+?)(?:\.git)?/?$", re.IGNORECASE)
+
+
+def site_url(db: Database) -> str:
+    """Where the site is published: `site_url` in group.toml, else the GitHub Pages address
+    of `repository` (https://OWNER.github.io/REPO/), else ""."""
+    explicit = safe_url(db.group.site_url)
+    if explicit:
+        return explicit if explicit.endswith("/") else explicit + "/"
+    match = _GITHUB_REPO.match(db.group.repository.strip())
+    if match is None:
+        return ""
+    owner, repo = match.group(1).lower(), match.group(2)
+    host = f"{owner}.github.io"
+    return f"https://{host}/" if repo.lower() == host else f"https://{host}/{repo}/"
+
+
+def focus_on_current_term(ctx: Context, db: Database, today: dt.date) -> None:
+    """The README of a group with several terms: the current term's sessions (or the latest
+    past term's), its meeting time, and links to the earlier terms' pages on the site."""
+    term = current_term(db.terms, today)
+    if term is None:
+        return
+    dates = {s.id for s in db.sessions_in(term)}
+    ctx.sessions = [s for s in ctx.sessions if s.date in dates]
+    for topic in ctx.topics:
+        topic.sessions = [d for d in topic.sessions if d in dates]
+    ctx.term_name = term.name
+    ctx.term_over = ctx.term_over and today > term.last
+    ctx.meeting = _meeting(db, term)
+    ctx.term_start = long_date(term.first)
+    base, paths = site_url(db), term_paths(db.terms)
+    earlier = sorted((t for t in db.terms if t.first < term.first), key=lambda t: t.first)
+    ctx.earlier_terms = [
+        TermLink(t.name, base + paths[t.id] if base else "") for t in reversed(earlier)
+    ]
+
+
 def long_date(day: dt.date) -> str:
     return day.strftime("%B ") + f"{day.day}, {day.year}"
 
@@ -160,7 +206,7 @@ def _meeting(db: Database, term: Term) -> str:
 def build_model(db: Database, today: dt.date) -> Site:
     ctx = build_context(db, today)
     views = {s.date: s for s in ctx.sessions}
-    taken: set[str] = set()
+    paths = term_paths(db.terms)
     now = current_term(db.terms, today)
     terms: list[TermPage] = []
     term_of_session: dict[str, TermPage] = {}
@@ -170,7 +216,7 @@ def build_model(db: Database, today: dt.date) -> Site:
             name=term.name,
             first=long_date(term.first),
             last=long_date(term.last),
-            path=f"terms/{slug(term.id, taken)}.html",
+            path=paths[term.id],
             meeting=_meeting(db, term),
             sessions=[views[s.id] for s in db.sessions_in(term) if s.id in views],
             first_date=term.first,
@@ -179,7 +225,7 @@ def build_model(db: Database, today: dt.date) -> Site:
         terms.append(term_page)
         for s in term_page.sessions:
             term_of_session[s.date] = term_page
-    taken = set()
+    taken: set[str] = set()
     topics = [
         TopicPage(t.id, t.title, f"topics/{slug(t.id, taken)}.html", [], []) for t in ctx.topics
     ]
