@@ -14,10 +14,12 @@ is a function of the pages).
 from __future__ import annotations
 
 import datetime as dt
+import os
 import re
 import shutil
 import subprocess
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from pathlib import Path, PurePosixPath
@@ -341,8 +343,37 @@ def parse_bibliography(html: str) -> dict[str, Markup]:
     }
 
 
+# pandoc's APA grows faster than linearly with the number of references (about 2 s for
+# 1,000 generated ones, 5.5 s for 2,000): references go to pandoc in batches of this size.
+CITE_BATCH = 500
+
+
+def _signature(item: dict[str, Any]) -> tuple[str, str]:
+    """What author-date styles disambiguate on (first author, year): works sharing it stay in
+    one batch, so "2016a"/"2016b" come out as from a single run over all references."""
+    people = item.get("author") or item.get("editor") or [{}]
+    first = people[0]
+    name = str(first.get("family") or first.get("literal") or item.get("title") or "")
+    issued = item.get("issued", {}).get("date-parts", [[""]])[0]
+    return name.casefold(), str(issued[0] if issued else "")
+
+
+def batches(items: list[dict[str, Any]], size: int = CITE_BATCH) -> list[list[dict[str, Any]]]:
+    """`items` in batches of about `size`, never splitting works of one signature."""
+    groups: dict[tuple[str, str], list[dict[str, Any]]] = {}
+    for item in items:
+        groups.setdefault(_signature(item), []).append(item)
+    out: list[list[dict[str, Any]]] = [[]]
+    for group in groups.values():
+        if out[-1] and len(out[-1]) + len(group) > size:
+            out.append([])
+        out[-1].extend(group)
+    return [b for b in out if b]
+
+
 def citations(db: Database, keys: list[str]) -> tuple[dict[str, dict[str, Markup]], list[str]]:
-    """APA and IEEE of every key: one pandoc run per style. Without pandoc: none, a warning."""
+    """APA and IEEE of every key: pandoc's citeproc over all references at once (in batches
+    of CITE_BATCH for large databases). Without pandoc: none, and a warning."""
     from dlg_bib.export import Criteria, cited_items
     from dlg_bib.export.cite import ToolMissingError, format_references, style_path
     from dlg_bib.export.select import select
@@ -350,16 +381,24 @@ def citations(db: Database, keys: list[str]) -> tuple[dict[str, dict[str, Markup
     if not keys:
         return {}, []
     selection = select(db, Criteria(keys=keys))
-    out: dict[str, dict[str, Markup]] = {}
+    jobs = []
     for style in CITATION_STYLES:
         path = style_path(style)
         items = cited_items(db, keys, selection, events=path.name == "ieee.csl")
-        try:
-            html = format_references(items, path, "html")
-        except ToolMissingError as exc:
-            return {}, [f"no formatted citations: {exc.message}"]
-        for key, text in parse_bibliography(html).items():
-            out.setdefault(key, {})[style] = text
+        jobs += [(style, path, batch) for batch in batches(items)]
+    # Batches are independent pandoc processes: run them side by side, one per core.
+    with ThreadPoolExecutor(max_workers=max(1, min(4, os.cpu_count() or 1))) as pool:
+        futures = [pool.submit(format_references, batch, path, "html") for _, path, batch in jobs]
+        out: dict[str, dict[str, Markup]] = {}
+        for (style, _, _), future in zip(jobs, futures, strict=True):
+            try:
+                html = future.result()
+            except ToolMissingError as exc:
+                return {}, [f"no formatted citations: {exc.message}"]
+            except subprocess.TimeoutExpired:
+                return {}, ["no formatted citations: pandoc took too long"]
+            for key, text in parse_bibliography(html).items():
+                out.setdefault(key, {})[style] = text
     return out, []
 
 
