@@ -289,3 +289,21 @@ def test_site_command_refuses_a_database_with_lint_errors(tmp_path: Path) -> Non
     assert result.returncode == 2
     assert "error: value of `title` is not valid BibTeX" in result.stderr
     assert not (tmp_path / "out").exists()
+
+
+def test_citation_batches_never_split_works_of_one_author_and_year() -> None:
+    items = [
+        {
+            "id": f"k{i}",
+            "author": [{"family": f"F{i % 7}"}],
+            "issued": {"date-parts": [[2000 + i % 3]]},
+        }
+        for i in range(100)
+    ]
+    found = site.batches(items, size=10)
+    assert sorted(i["id"] for b in found for i in b) == sorted(i["id"] for i in items)
+    where = {site._signature(i): n for n, b in enumerate(found) for i in b}
+    for n, batch in enumerate(found):
+        assert all(where[site._signature(i)] == n for i in batch)
+        assert len(batch) <= 10 + 5  # a batch overflows only by one signature's works
+    assert len(site.batches(items[:3], size=500)) == 1
