@@ -44,7 +44,7 @@ def _compare(label: str, bib: Path, out: Path, runs: int) -> None:
         bare += time_process(bare_cmd, runs=1, setup=fresh)
     print(f"-- {label} ({runs} run{'s' if runs > 1 else ''})")
     report("dlg-bib readme (whole CLI)", readme)
-    report("dlg-bib site (pages, search, calendar, index, handouts)", site, readme)
+    report("dlg-bib site (everything, with search)", site, readme)
     report("dlg-bib site --no-handouts", bare, readme)
 
 

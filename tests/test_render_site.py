@@ -122,6 +122,7 @@ def test_the_vaswani_page_has_the_full_record(shipped_site: Path) -> None:
     text = " ".join("".join(parse(page).itertext()).split())  # type: ignore[attr-defined]
     assert "Nov 12, 2021: Attention Is All You Need" in text
     assert "as Main" in text
+    assert "condensed and visual descriptions of Transformers" in text  # the session's notes
     assert "Vaswani, A., Shazeer, N." in text  # APA, from pandoc's citeproc
     assert "A. Vaswani et al., “Attention is all you need,”" in text  # IEEE
     expected = export(open_workspace(REPO / "bib").db, Criteria(keys=["vaswani2017attention"]))
@@ -153,6 +154,28 @@ def test_parse_bibliography_keeps_only_safe_markup() -> None:
     )
     got = str(site.parse_bibliography(html)["a1"])
     assert got == 'A &amp; B, <em>T</em> bad <a href="https://doi.org/1">doi</a>'
+
+
+def test_without_pandoc_the_site_is_written_without_citations(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from dlg_bib.export import cite
+
+    def missing(*_args: object) -> str:
+        raise cite.ToolMissingError("pandoc is not installed")
+
+    monkeypatch.setattr(cite, "format_references", missing)
+    built = build(
+        FIXTURES / "terms" / "multi",
+        tmp_path / "s",
+        dt.date(2022, 2, 1),
+        search=False,
+        handouts=False,
+    )
+    assert built.partial
+    assert built.warnings == ["no formatted citations: pandoc is not installed"]
+    page = (tmp_path / "s" / "refs" / "vaswani2017attention.html").read_text(encoding="utf-8")
+    assert "<h3>APA</h3>" not in page and "@inproceedings{vaswani2017attention," in page
 
 
 def test_rendering_twice_gives_the_same_bytes(tmp_path: Path) -> None:

@@ -10,6 +10,7 @@ import click
 from dlg_bib.cli import AppContext, pass_app
 from dlg_bib.cli._common import linted_db
 from dlg_bib.cli._render_options import templates_option, today_of, today_option
+from dlg_bib.errors import EXIT_FINDINGS
 from dlg_bib.render import site
 from dlg_bib.render.environment import project_root
 
@@ -43,7 +44,8 @@ def command(
     The pages come from the templates in site/ (same lookup as the README's). The calendar
     keeps SEQUENCE/LAST-MODIFIED of unchanged events when the folder holds an earlier
     dlg.ics. Files no longer produced are not deleted. Exit 2 when lint finds errors or
-    the folder cannot be written.
+    the folder cannot be written; exit 1 when the site was written without a part (no
+    pandoc: no formatted citations; Pagefind failed: no search index).
     """
     out = output or project_root(app.bib) / "site"
     built = site.build_site(
@@ -58,3 +60,5 @@ def command(
     for warning in built.warnings:
         click.echo(f"warning: {warning}", err=True)
     click.echo(f"wrote {out}/ ({len(built.written)} files)")
+    if built.partial:
+        raise click.exceptions.Exit(EXIT_FINDINGS)

@@ -516,6 +516,7 @@ def render_pages(site: Site, dirs: list[Path]) -> dict[str, bytes]:
 class Built:
     written: list[Path]
     warnings: list[str]
+    partial: bool = False  # something was left out (no formatted citations): exit 1
 
 
 Progress = Callable[[str], None]
@@ -551,6 +552,7 @@ def build_site(
     formatted, warnings = citations(
         db, [r.ref.key for r in site.references if not r.ref.placeholder]
     )
+    partial = bool(warnings)
     records = bibtex_records(db)
     for page in site.references:
         page.citations = formatted.get(page.ref.key.lower(), {})
@@ -580,7 +582,7 @@ def build_site(
     if search:
         run_pagefind(out)
         written.append(out / PAGEFIND_DIR)
-    return Built(written, [*site.warnings, *warnings])
+    return Built(written, [*site.warnings, *warnings], partial)
 
 
 def pagefind_executable() -> str | None:
