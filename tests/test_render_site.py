@@ -178,6 +178,16 @@ def test_without_pandoc_the_site_is_written_without_citations(
     assert "<h3>APA</h3>" not in page and "@inproceedings{vaswani2017attention," in page
 
 
+def test_a_site_template_is_overridden_file_by_file(tmp_path: Path) -> None:
+    bib = tmp_path / "bib"
+    shutil.copytree(FIXTURES / "terms" / "multi", bib)
+    (tmp_path / "templates" / "site").mkdir(parents=True)
+    (tmp_path / "templates" / "site" / "style.css.j2").write_text("/* the group's own */\n")
+    build(bib, tmp_path / "s", dt.date(2022, 2, 1), search=False, handouts=False)
+    assert (tmp_path / "s" / "style.css").read_text() == "/* the group's own */\n"
+    assert "<main" in (tmp_path / "s" / "index.html").read_text(encoding="utf-8")  # package's
+
+
 def test_rendering_twice_gives_the_same_bytes(tmp_path: Path) -> None:
     bib = tmp_path / "bib"
     shutil.copytree(FIXTURES / "terms" / "multi", bib)
