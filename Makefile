@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 DLG := $(BIN)/dlg-bib
 
-.PHONY: install test lint readme handout index enrich add check-links export bench corpus format clean
+.PHONY: install test lint readme handout index site enrich add check-links export bench corpus format clean
 
 install: $(STAMP)
 
@@ -38,6 +38,9 @@ handout: $(STAMP)
 
 index: $(STAMP)
 	$(DLG) index
+
+site: $(STAMP)
+	$(DLG) site
 
 enrich: $(STAMP)
 	$(DLG) enrich

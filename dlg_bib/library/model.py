@@ -140,6 +140,7 @@ class Group:
     chapter: str = ""  # the student chapter the group belongs to
     series: str = ""  # the chapter's seminar series the group is part of
     paper: str = ""  # the handout's paper size: a4 or us-letter
+    site_url: str = ""  # where `dlg-bib site` is published; default: the GitHub Pages URL
 
 
 @dataclass(frozen=True)

@@ -714,6 +714,13 @@ class TopicView:
     sessions: list[str]  # dates
 
 
+class TermLink(NamedTuple):
+    """An earlier term, as the README lists it: its name and its page on the site."""
+
+    name: str
+    url: str  # "" when the site's address is not known
+
+
 @dataclass
 class Context:
     """Everything a template sees (documented in templates/README.md)."""
@@ -727,6 +734,9 @@ class Context:
     today: str
     term_over: bool = False  # every session is past: the page speaks in the past tense
     term_start: str = ""  # "September 3, 2021"
+    # With several terms: the term shown ("" with one), and the earlier terms, latest first.
+    term_name: str = ""
+    earlier_terms: list[TermLink] = field(default_factory=list)
 
     def reference(self, key: str) -> Reference | None:
         return next((r for r in self.references if r.key == key), None)

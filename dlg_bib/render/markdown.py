@@ -233,6 +233,10 @@ def build_readme(
 ) -> str:
     """The whole new README text for `existing` (None when there is no README yet)."""
     ctx = build_context(db, today)
+    if len(db.terms) > 1:
+        from dlg_bib.render.site import focus_on_current_term
+
+        focus_on_current_term(ctx, db, today)
     usage = not has_own_usage(existing)
     block = render_block(ctx, environment.template_dirs(bib, templates), usage)
     return merge(existing, block, db.group.name)
