@@ -23,8 +23,7 @@ import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import platformdirs
-
+from dlg_bib import transport
 from dlg_bib.sources.arxiv import ArxivSource
 from dlg_bib.sources.crossref import CrossrefSource
 from dlg_bib.sources.dblp import DblpSource
@@ -43,8 +42,7 @@ ALL_SOURCES = ("arxiv", "crossref", "dblp", "openalex", "unpaywall")
 
 
 def cache_dir() -> Path:
-    configured = os.environ.get("DLG_BIB_CACHE_DIR", "").strip()
-    return Path(configured) if configured else Path(platformdirs.user_cache_dir("dlg-bib"))
+    return transport.cache_dir()
 
 
 def _enrich_setting(metadata_path: Path | None, name: str) -> str | None:
