@@ -12,8 +12,17 @@ network unreachable, a malformed endpoint), when it fails `TRANSIENT_LIMIT` time
 (server errors, timeouts, broken-off answers), or when it asks to wait longer than the run
 will. A throttle (429, arXiv's `Rate exceeded.`) is not a failure: the service is up and
 says when to come back; it is waited for (within a request's retries), and a request still
-throttled after all of them counts as one failure. The retries inside one request could move
-to urllib3's `Retry` (issue 12); the outage book-keeping across requests would stay here.
+throttled after all of them counts as one failure.
+
+Why not urllib3's `Retry`: it retries inside one `urlopen`, so a Retry-After would hold this
+request's pacer slot instead of holding off the whole source; it keeps one error count for
+throttles and failures alike, hides the attempts the outage rule counts across requests, sees
+status and headers but never a body (truncated JSON, arXiv's `Rate exceeded.` with 200), and
+sleeps with `time.sleep`, not the run's clock. Why not requests-cache (or hishel): what is
+kept is not always an HTTP exchange that happened. arXiv answers a batch of ids and each
+record is kept under its own id (the next run may ask another batch), Crossref's search hits
+are kept as the answers to their DOI lookups; a request-keyed cache would either miss them
+or need a second store beside it.
 """
 
 from __future__ import annotations
