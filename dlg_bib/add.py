@@ -12,8 +12,9 @@ import re
 from dataclasses import dataclass, field
 from typing import Literal
 
-from dlg_bib import enrich, ids, keys, normalize, values
-from dlg_bib.enrich import Evidence
+from dlg_bib import ids, keys, normalize, values
+from dlg_bib.enrich import merge
+from dlg_bib.enrich.merge import Evidence
 from dlg_bib.model import F_SESSIONS, F_TOPICS, Entry
 from dlg_bib.store import format_entry
 
@@ -100,24 +101,24 @@ def existing_entry(
 @dataclass
 class NewEntry:
     entry: Entry | None
-    change: enrich.EntryChange | None = None
+    change: merge.EntryChange | None = None
     problems: list[str] = field(default_factory=list)
 
 
 def build_entry(evidence: Evidence, taken: set[str], tags: Tags) -> NewEntry:
     """A complete entry from what the sources said, keyed by the house rule, tagged."""
-    published = enrich.published_proposal(evidence)
+    published = merge.published_proposal(evidence)
     if published is not None:
         entry_type = published.entry_type
     elif evidence.work is not None:
-        entry_type = enrich.crossref_proposal(evidence.work).entry_type
+        entry_type = merge.crossref_proposal(evidence.work).entry_type
     else:
         entry_type = "misc"
     entry = Entry(key="new", entry_type=entry_type, fields={}, type_as_written=entry_type)
-    change = enrich.plan(entry, evidence)
+    change = merge.plan(entry, evidence)
     change.new_type = None  # the type was chosen above, from the best source
-    enrich.apply(entry, change)
-    missing = enrich.incomplete(entry.fields)
+    merge.apply(entry, change)
+    missing = merge.incomplete(entry.fields)
     if missing:
         return NewEntry(None, change, [f"incomplete: no {', '.join(missing)} in the sources"])
     entry.key = keys.unique_key(keys.base_key(entry), taken)
@@ -125,7 +126,7 @@ def build_entry(evidence: Evidence, taken: set[str], tags: Tags) -> NewEntry:
         entry.fields[F_TOPICS] = values.braced(tags.topic)
     if tags.session:
         entry.fields[F_SESSIONS] = values.braced(f"{tags.session}:{tags.role}")
-    problems = enrich.check_fields(entry.key, entry.entry_type, entry.fields)
+    problems = merge.check_fields(entry.key, entry.entry_type, entry.fields)
     if problems:
         return NewEntry(None, change, problems)
     return NewEntry(entry, change)

@@ -18,7 +18,7 @@ import requests
 import responses
 
 from dlg_bib.database import open_database
-from dlg_bib.published import CONFIRMED, Preprint, decide
+from dlg_bib.enrich.published import CONFIRMED, Preprint, decide
 from dlg_bib.sources import dblp
 from dlg_bib.sources.http import DiskCache, HttpClient, Mode
 from tests.dblp_stub_server import DblpStubServer

@@ -9,8 +9,15 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 import responses
 
+from dlg_bib.enrich.openaccess import (
+    ARXIV,
+    NONE_KNOWN,
+    PMC,
+    PUBLISHER,
+    EntryFacts,
+    choose_free_copy,
+)
 from dlg_bib.model import Entry
-from dlg_bib.openaccess import ARXIV, NONE_KNOWN, PMC, PUBLISHER, EntryFacts, choose_free_copy
 from dlg_bib.sources.http import DiskCache, HttpClient, Mode
 from dlg_bib.sources.openalex import OpenAlexSource, parse_work
 

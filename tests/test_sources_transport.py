@@ -14,8 +14,8 @@ import pytest
 import trustme
 
 from dlg_bib import transport
+from dlg_bib.enrich import setup
 from dlg_bib.links.cache import default_cache_dir
-from dlg_bib.sources import setup
 from tests.conftest import FIXTURES, run_cli
 from tests.fault_server import Answer, FaultServer, serving
 from tests.proxy_server import ProxyServer

@@ -8,8 +8,15 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 import responses
 
+from dlg_bib.enrich.openaccess import (
+    NONE_KNOWN,
+    PMC,
+    PUBLISHER,
+    REPOSITORY,
+    EntryFacts,
+    choose_free_copy,
+)
 from dlg_bib.model import Entry
-from dlg_bib.openaccess import NONE_KNOWN, PMC, PUBLISHER, REPOSITORY, EntryFacts, choose_free_copy
 from dlg_bib.sources.http import HttpClient
 from dlg_bib.sources.unpaywall import UnpaywallSource, author_name
 

@@ -8,14 +8,14 @@ from typing import TypeVar
 import click
 from click._termui_impl import ProgressBar
 
-from dlg_bib import add, enrich
+from dlg_bib import add
 from dlg_bib.cli import AppContext, pass_app
 from dlg_bib.cli._common import dry_run_option
 from dlg_bib.cli.enrich import GIVEN_UP, clean, mode_of, progress
+from dlg_bib.enrich import merge, setup
+from dlg_bib.enrich.freecopy import FreeCopyFinder
 from dlg_bib.errors import EXIT_FINDINGS, UnknownNameError
 from dlg_bib.model import ROLES, Database, Entry
-from dlg_bib.sources import setup
-from dlg_bib.sources.freecopy import FreeCopyFinder
 
 T = TypeVar("T")
 
@@ -40,9 +40,9 @@ def check_tags(db: Database, session: str, role: str, topic: str) -> add.Tags:
 def record_free_copy(entry: Entry, finder: FreeCopyFinder) -> None:
     """The new entry's free copy (its arXiv PDF at least), as `enrich` records it."""
     answer = finder.find(entry)
-    extra = enrich.free_copy_changes(entry.fields, answer.copy, conclusive=answer.conclusive)
-    fields = enrich.merged(entry, enrich.EntryChange(entry.key, extra))
-    if extra and not enrich.check_fields(entry.key, entry.entry_type, fields):
+    extra = merge.free_copy_changes(entry.fields, answer.copy, conclusive=answer.conclusive)
+    fields = merge.merged(entry, merge.EntryChange(entry.key, extra))
+    if extra and not merge.check_fields(entry.key, entry.entry_type, fields):
         entry.fields = fields
 
 

@@ -14,15 +14,14 @@ from dataclasses import dataclass, field
 import click
 from click._termui_impl import ProgressBar
 
-from dlg_bib import enrich
 from dlg_bib.cli import AppContext, pass_app
 from dlg_bib.cli._common import dry_run_option
+from dlg_bib.enrich import merge, setup
+from dlg_bib.enrich.freecopy import FreeCopyFinder
+from dlg_bib.enrich.resolver import VENUE_NOT_FOUND, resolve_all
 from dlg_bib.errors import EXIT_FINDINGS, UNKNOWN_KEY_HINT, UnknownKeyError
 from dlg_bib.model import Entry
-from dlg_bib.sources import setup
-from dlg_bib.sources.freecopy import FreeCopyFinder
 from dlg_bib.sources.http import Mode, Outage
-from dlg_bib.sources.resolver import VENUE_NOT_FOUND, resolve_all
 
 METADATA = "metadata"
 FREE_COPY = "free-copy"
@@ -57,7 +56,7 @@ def progress(length: int, label: str) -> Iterator[ProgressBar[int] | None]:
         yield bar
 
 
-def describe(change: enrich.EntryChange, entry: Entry) -> list[str]:
+def describe(change: merge.EntryChange, entry: Entry) -> list[str]:
     lines = [f"{entry.key}  ({entry.where})"]
     if change.new_type:
         lines.append(f"  type: @{change.old_type} -> @{change.new_type}")
@@ -197,7 +196,7 @@ def command(
             on_done=(lambda _e: bar.update(1)) if bar is not None else None,
         )
     for entry in entries:
-        evidence.setdefault(entry.key, enrich.Evidence(entry.key))
+        evidence.setdefault(entry.key, merge.Evidence(entry.key))
     free_copy = run.free_copy if FREE_COPY in chosen else None
     # The free copies are asked for entry by entry (OpenAlex, Unpaywall): a bar of its own.
     with progress(len(entries) if free_copy else 0, "free copies") as bar:
@@ -222,28 +221,28 @@ def command(
 
 def free_copy_of(
     entry: Entry,
-    change: enrich.EntryChange,
+    change: merge.EntryChange,
     finder: FreeCopyFinder,
     overwrite: frozenset[str],
     summary: Summary,
 ) -> None:
     """Add the free-copy fields to the entry's change (judged on the merged entry)."""
-    fields = enrich.merged(entry, change)
-    if not enrich.wants_free_copy(fields, overwrite):
+    fields = merge.merged(entry, change)
+    if not merge.wants_free_copy(fields, overwrite):
         return  # a free copy is recorded already (or a person's note): nothing to ask
     merged = Entry(entry.key, change.new_type or entry.entry_type, fields)
     answer = finder.find(merged)
-    extra = enrich.free_copy_changes(
+    extra = merge.free_copy_changes(
         fields, answer.copy, conclusive=answer.conclusive, overwrite=overwrite
     )
-    enrich.add_free_copy(entry, change, extra)
+    merge.add_free_copy(entry, change, extra)
     if not answer.conclusive and not merged.get("oaurl").strip():
         summary.free_copy_unknown[entry.key] = "; ".join(answer.unavailable)
 
 
 def apply_all(
     entries: list[Entry],
-    evidence: dict[str, enrich.Evidence],
+    evidence: dict[str, merge.Evidence],
     overwrite: frozenset[str],
     free_copy: FreeCopyFinder | None = None,
     on_done: Callable[[], None] | None = None,
@@ -254,7 +253,7 @@ def apply_all(
     to_write = []
     for entry in entries:
         found = evidence[entry.key]
-        change = enrich.plan(entry, found, overwrite)
+        change = merge.plan(entry, found, overwrite)
         # A placeholder is no work yet: there is nothing to have a copy of, nor to note.
         if free_copy is not None and not entry.is_placeholder:
             free_copy_of(entry, change, free_copy, overwrite, summary)
@@ -273,7 +272,7 @@ def apply_all(
             summary.failed[entry.key] = "not written: " + "; ".join(change.problems)
             continue
         if change.changed and not found.failures:
-            enrich.apply(entry, change)
+            merge.apply(entry, change)
             to_write.append(entry)
             summary.changed.append(entry.key)
         elif change.changed:

@@ -25,9 +25,9 @@ from typing import Any
 
 import bibtexparser
 
+from dlg_bib.enrich.published import Preprint, PublishedDecision, decide
 from dlg_bib.errors import SourceError
 from dlg_bib.matching import strip_homonym, title_key
-from dlg_bib.published import Preprint, PublishedDecision, decide
 from dlg_bib.sources.http import HttpClient, Pacer, Response, SourcePolicy, request_key
 from dlg_bib.text import latex_to_text
 

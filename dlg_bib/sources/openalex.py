@@ -18,8 +18,7 @@ from typing import Any
 from urllib.parse import quote
 
 from dlg_bib import normalize
-from dlg_bib.errors import SourceError
-from dlg_bib.openaccess import (
+from dlg_bib.enrich.openaccess import (
     PUBLISHER,
     REPOSITORY,
     OaLocation,
@@ -27,6 +26,7 @@ from dlg_bib.openaccess import (
     host_kind,
     version_name,
 )
+from dlg_bib.errors import SourceError
 from dlg_bib.sources.http import HttpClient, Mode, Pacer, SourcePolicy, request_key
 
 NAME = "openalex"

@@ -18,8 +18,15 @@ from typing import Any
 from urllib.parse import quote
 
 from dlg_bib import normalize
+from dlg_bib.enrich.openaccess import (
+    PUBLISHER,
+    REPOSITORY,
+    OaLocation,
+    OaWork,
+    host_kind,
+    version_name,
+)
 from dlg_bib.errors import SourceError
-from dlg_bib.openaccess import PUBLISHER, REPOSITORY, OaLocation, OaWork, host_kind, version_name
 from dlg_bib.sources.http import HttpClient, Mode, Pacer, SourcePolicy, request_key
 
 NAME = "unpaywall"

@@ -24,18 +24,18 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from dlg_bib import transport
-from dlg_bib.sources.arxiv import ArxivSource
-from dlg_bib.sources.crossref import CrossrefSource
-from dlg_bib.sources.dblp import DblpSource
-from dlg_bib.sources.freecopy import FreeCopyFinder
-from dlg_bib.sources.http import Clock, DiskCache, HttpClient, Mode
-from dlg_bib.sources.openalex import KEY_ENV, OpenAlexSource
-from dlg_bib.sources.resolver import (
+from dlg_bib.enrich.freecopy import FreeCopyFinder
+from dlg_bib.enrich.resolver import (
     CrossrefSearchFinder,
     DblpFinder,
     PublishedVersionFinder,
     Resolver,
 )
+from dlg_bib.sources.arxiv import ArxivSource
+from dlg_bib.sources.crossref import CrossrefSource
+from dlg_bib.sources.dblp import DblpSource
+from dlg_bib.sources.http import Clock, DiskCache, HttpClient, Mode
+from dlg_bib.sources.openalex import KEY_ENV, OpenAlexSource
 from dlg_bib.sources.unpaywall import UnpaywallSource
 
 ALL_SOURCES = ("arxiv", "crossref", "dblp", "openalex", "unpaywall")

@@ -6,8 +6,7 @@ from dataclasses import replace
 
 import pytest
 
-from dlg_bib.model import Entry
-from dlg_bib.openaccess import (
+from dlg_bib.enrich.openaccess import (
     ARXIV,
     NONE_KNOWN,
     PMC,
@@ -20,6 +19,7 @@ from dlg_bib.openaccess import (
     host_kind,
     version_name,
 )
+from dlg_bib.model import Entry
 
 
 def entry(entry_type: str = "article", **fields: str) -> Entry:

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from dlg_bib import ids, normalize
 from dlg_bib.database import open_database
-from dlg_bib.openaccess import NONE_KNOWN
+from dlg_bib.enrich.openaccess import NONE_KNOWN
 
 SHIPPED = Path(__file__).parent.parent / "bib"
 HOSTS = {"publisher", "arxiv", "pmc", "repository", "web"}

@@ -19,11 +19,11 @@ from bibtexparser import model as bpm
 from pylatexenc.latexencode import UnicodeToLatexEncoder
 
 from dlg_bib import normalize, values
+from dlg_bib.enrich.openaccess import F_NOTE, F_URL, NONE_KNOWN, OA_FIELDS, FreeCopy
 from dlg_bib.ids import normalize_doi
 from dlg_bib.keys import is_valid_key
 from dlg_bib.model import Entry
 from dlg_bib.names import parse_names
-from dlg_bib.openaccess import F_NOTE, F_URL, NONE_KNOWN, OA_FIELDS, FreeCopy
 from dlg_bib.sources.arxiv import ArxivRecord
 from dlg_bib.sources.crossref import CrossrefWork, Person
 from dlg_bib.store import format_entry
