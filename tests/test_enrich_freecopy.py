@@ -15,8 +15,14 @@ from click.testing import CliRunner, Result
 from dlg_bib.cli import cli
 from dlg_bib.database import open_workspace
 from dlg_bib.enrich import merge
-from dlg_bib.enrich.openaccess import NONE_KNOWN, FreeCopy, OaLocation
-from tests.sources_support import FIXTURES
+from dlg_bib.enrich.freecopy import FreeCopyFinder
+from dlg_bib.enrich.openaccess import NONE_KNOWN, FreeCopy
+from dlg_bib.model import Entry
+from dlg_bib.sources.http import HttpClient
+from dlg_bib.sources.openalex import OpenAlexSource
+from dlg_bib.sources.records import ARXIV, OaLocation
+from dlg_bib.sources.unpaywall import UnpaywallSource
+from tests.sources_support import FIXTURES, FakeClock
 
 OPENALEX = "https://openalex.test"
 UNPAYWALL = "https://unpaywall.test"
@@ -229,3 +235,21 @@ def test_remote_urls_cannot_break_the_entry() -> None:
     assert url == "{https://x.org/a%7D%20@misc%7Bpwned,%20b=%7B}"
     fields = merge.merged(merge.Entry("x2020y", "misc", {}), merge.EntryChange("x", changes))
     assert merge.check_fields("x2020y", "misc", fields) == []
+
+
+@responses.activate
+def test_arxiv_datacite_dois_are_not_asked() -> None:
+    # arXiv's DataCite DOIs are covered by neither source: the arXiv PDF is the copy.
+    client = HttpClient(clock=FakeClock())
+    finder = FreeCopyFinder(
+        OpenAlexSource(client, url=OPENALEX),
+        UnpaywallSource(client, url=UNPAYWALL, email="dlg@example.org"),
+    )
+    entry = Entry(
+        "vaswani2017attention",
+        "misc",
+        {"title": "{Attention Is All You Need}", "doi": "{10.48550/arXiv.1706.03762}"},
+    )
+    answer = finder.find(entry)
+    assert len(responses.calls) == 0 and answer.unavailable == ()
+    assert answer.copy.location is not None and answer.copy.location.host == ARXIV

@@ -6,20 +6,18 @@ from dataclasses import replace
 
 import pytest
 
-from dlg_bib.enrich.openaccess import (
+from dlg_bib.enrich.openaccess import NONE_KNOWN, EntryFacts, choose_free_copy
+from dlg_bib.model import Entry
+from dlg_bib.sources.records import (
     ARXIV,
-    NONE_KNOWN,
     PMC,
     PUBLISHER,
     REPOSITORY,
-    EntryFacts,
     OaLocation,
     OaWork,
-    choose_free_copy,
     host_kind,
     version_name,
 )
-from dlg_bib.model import Entry
 
 
 def entry(entry_type: str = "article", **fields: str) -> Entry:

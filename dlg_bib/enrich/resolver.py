@@ -16,6 +16,7 @@ from typing import Protocol
 
 from dlg_bib import normalize
 from dlg_bib.enrich import merge
+from dlg_bib.enrich.arxiv import fetch as fetch_arxiv
 from dlg_bib.enrich.merge import Evidence, Proposal
 from dlg_bib.enrich.published import UNAVAILABLE, Preprint, arxiv_year
 from dlg_bib.errors import SourceError
@@ -184,7 +185,7 @@ class Resolver:
         if not wanted:
             return
         self._arxiv_asked.update(wanted)
-        result = self.arxiv.fetch(wanted)
+        result = fetch_arxiv(self.arxiv, wanted)
         self.arxiv_records.update(result.records)
         for arxiv_id in result.missing:
             self.arxiv_problems[arxiv_id] = f"arXiv has no paper {arxiv_id}"
