@@ -16,7 +16,7 @@ from click.testing import CliRunner, Result
 from dlg_bib.cli import cli
 from dlg_bib.database import open_workspace
 from dlg_bib.enrich import merge
-from dlg_bib.enrich.published import Preprint
+from dlg_bib.enrich.published import DBLP_TEXT, Preprint
 from dlg_bib.enrich.resolver import (
     DblpFinder,
     PublishedVersionFinder,
@@ -198,7 +198,9 @@ def preprint_of(key: str) -> Entry:
 def test_dblp_is_asked_only_when_arxiv_and_crossref_cannot_confirm(
     dblp: DblpStubServer, tmp_path: Path, crossref_confirms: bool
 ) -> None:
-    source = DblpSource(make_client(tmp_path, clock=FakeClock()), sparql=dblp.sparql_url)
+    source = DblpSource(
+        make_client(tmp_path, clock=FakeClock()), text=DBLP_TEXT, sparql=dblp.sparql_url
+    )
     finders: list[PublishedVersionFinder] = [ConfirmingFinder(crossref_confirms)]
     resolver = Resolver(None, None, finders=[*finders, DblpFinder(source)])
     evidence = resolver.resolve(preprint_of("reddi2018convergence"))
@@ -216,7 +218,9 @@ def test_dblp_is_asked_only_when_arxiv_and_crossref_cannot_confirm(
 
 
 def test_an_entry_with_its_venue_is_not_sent_to_dblp(dblp: DblpStubServer, tmp_path: Path) -> None:
-    source = DblpSource(make_client(tmp_path, clock=FakeClock()), sparql=dblp.sparql_url)
+    source = DblpSource(
+        make_client(tmp_path, clock=FakeClock()), text=DBLP_TEXT, sparql=dblp.sparql_url
+    )
     finder = DblpFinder(source)
     resolver = Resolver(None, None, finders=[finder], venue_finders=[finder])
     for key in STRIPPED:

@@ -18,7 +18,7 @@ from dlg_bib import normalize
 from dlg_bib.enrich import merge
 from dlg_bib.enrich.arxiv import fetch as fetch_arxiv
 from dlg_bib.enrich.merge import Evidence, Proposal
-from dlg_bib.enrich.published import UNAVAILABLE, Preprint, arxiv_year
+from dlg_bib.enrich.published import UNAVAILABLE, Preprint, arxiv_year, published_version
 from dlg_bib.errors import SourceError
 from dlg_bib.matching import Person, entry_people, year_of
 from dlg_bib.model import Entry
@@ -82,7 +82,7 @@ class DblpFinder:
         preprint = Preprint(
             title=query.title, authors=query.people, years=query.years, arxiv_id=query.arxiv_id
         )
-        decision = dblp.published_version(self.source, preprint)
+        decision = published_version(self.source, preprint)
         if decision.confirmed:
             proposal = merge.record_proposal(
                 "dblp (published version)", decision.entry_type, decision.fields

@@ -25,6 +25,7 @@ from pathlib import Path
 
 from dlg_bib import transport
 from dlg_bib.enrich.freecopy import FreeCopyFinder
+from dlg_bib.enrich.published import DBLP_TEXT
 from dlg_bib.enrich.resolver import (
     CrossrefSearchFinder,
     DblpFinder,
@@ -94,7 +95,7 @@ def make_run(
     client = HttpClient(contact=contact, cache=DiskCache(cache_dir()), mode=mode, clock=clock)
     arxiv = ArxivSource(client) if "arxiv" in use else None
     crossref = CrossrefSource(client, workers=workers) if "crossref" in use else None
-    dblp = DblpSource(client) if "dblp" in use else None
+    dblp = DblpSource(client, text=DBLP_TEXT) if "dblp" in use else None
     finders: list[PublishedVersionFinder] = []
     if crossref is not None:
         finders.append(CrossrefSearchFinder(crossref))
