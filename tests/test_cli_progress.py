@@ -5,9 +5,10 @@ from __future__ import annotations
 import pytest
 
 from dlg_bib.cli.add import ticking
-from dlg_bib.cli.enrich import apply_all, progress
+from dlg_bib.cli.enrich import progress
 from dlg_bib.enrich import merge
 from dlg_bib.enrich.freecopy import FreeCopyFinder
+from dlg_bib.enrich.run import apply_all
 from dlg_bib.model import Entry
 
 
