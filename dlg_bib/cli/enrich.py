@@ -16,12 +16,10 @@ from click._termui_impl import ProgressBar
 from dlg_bib.cli import AppContext, pass_app
 from dlg_bib.cli._common import dry_run_option
 from dlg_bib.enrich import merge, setup
-from dlg_bib.enrich.run import STEPS, Request, Summary, run
+from dlg_bib.enrich.run import GIVEN_UP, STEPS, Request, Summary, run
 from dlg_bib.errors import EXIT_FINDINGS
 from dlg_bib.model import Entry
 from dlg_bib.sources.http import Mode
-
-GIVEN_UP = "held up by a source given up above"
 
 
 def clean(text: str, limit: int = 100) -> str:

@@ -19,6 +19,8 @@ from dlg_bib.sources.http import Mode, Outage
 METADATA = "metadata"
 FREE_COPY = "free-copy"
 STEPS = (METADATA, FREE_COPY)
+# The reason given for entries held up only by a source given up (reported once, above).
+GIVEN_UP = "held up by a source given up above"
 
 
 @dataclass
