@@ -488,7 +488,7 @@ def upgrade_rules(
 
 @dataclass
 class Evidence:
-    """What the sources said about one entry (gathered by `sources.resolver`)."""
+    """What the sources said about one entry (gathered by `enrich.resolver`)."""
 
     key: str
     arxiv: ArxivRecord | None = None
