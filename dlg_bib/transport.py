@@ -114,10 +114,3 @@ class Proxies:
                 host, {"no": self.no_proxy}
             )
         return None if bypass else proxy
-
-    def for_requests(self) -> dict[str, str]:
-        """The mapping `requests` takes as `proxies=` (with `no_proxy`)."""
-        mapping = dict(self.by_scheme)
-        if self.no_proxy:
-            mapping["no_proxy"] = self.no_proxy
-        return mapping
