@@ -178,7 +178,8 @@ def run(workspace: Workspace, request: Request, progress: Progress = no_progress
     free_copy = sources.free_copy if FREE_COPY in chosen else None
     # The free copies are asked for entry by entry (OpenAlex, Unpaywall): a bar of its own.
     with progress(len(entries) if free_copy else 0, "free copies") as tick:
-        summary, to_write = apply_all(entries, evidence, request.overwrite, free_copy, tick)
+        on_done = tick if free_copy is not None else None
+        summary, to_write = apply_all(entries, evidence, request.overwrite, free_copy, on_done)
     summary.outages = sources.client.outages
     # A source given up by the HTTP layer is reported once, among the outages.
     summary.notes = [n for n in sources.notes() if not any(o.message in n for o in summary.outages)]
