@@ -9,6 +9,8 @@ Neutral on purpose: it imports nothing of dlg-bib but its version, so any layer 
   "trust these", and picking one would silently drop the other); with neither, the operating
   system's trust store through `truststore`, as browsers do (company and university roots
   installed by the IT department are trusted without exporting a bundle).
+- The cache folder: `DLG_BIB_CACHE_DIR`, else the user cache folder (platformdirs), the
+  parent of the API sources' answers and check-links' results alike.
 - Proxies: `HTTPS_PROXY`/`HTTP_PROXY`/`NO_PROXY` (either case), read once per run by
   `Proxies.from_environment()`; where none is set, the system's proxy settings (Windows
   registry, macOS System Settings) as `urllib.request.getproxies()` finds them.
@@ -22,12 +24,28 @@ import ssl
 import urllib.request
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from urllib.parse import urlsplit
+
+import platformdirs
 
 from dlg_bib import __version__
 
 PROJECT_URL = "https://github.com/dr-aheydari/DeepLearningGroup"
 CA_BUNDLE_VARIABLES = ("SSL_CERT_FILE", "REQUESTS_CA_BUNDLE")
+CACHE_ENV = "DLG_BIB_CACHE_DIR"
+
+
+def cache_dir(environ: Mapping[str, str] | None = None) -> Path:
+    """The folder every cache of dlg-bib lives under. `appauthor=False`: on Windows
+    `%LOCALAPPDATA%\\dlg-bib\\Cache`, not `dlg-bib\\dlg-bib\\Cache`."""
+    env = os.environ if environ is None else environ
+    configured = env.get(CACHE_ENV, "").strip()
+    return (
+        Path(configured)
+        if configured
+        else Path(platformdirs.user_cache_dir("dlg-bib", appauthor=False))
+    )
 
 
 def user_agent(*notes: str) -> str:
@@ -97,10 +115,3 @@ class Proxies:
                 host, {"no": self.no_proxy}
             )
         return None if bypass else proxy
-
-    def for_requests(self) -> dict[str, str]:
-        """The mapping `requests` takes as `proxies=` (with `no_proxy`)."""
-        mapping = dict(self.by_scheme)
-        if self.no_proxy:
-            mapping["no_proxy"] = self.no_proxy
-        return mapping

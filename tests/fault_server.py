@@ -7,6 +7,7 @@ a Crossref that answers 500 to everything, truncated JSON, 429 with Retry-After.
 
 from __future__ import annotations
 
+import ssl
 import threading
 from collections import Counter
 from collections.abc import Iterator
@@ -42,8 +43,13 @@ class _Handler(BaseHTTPRequestHandler):
 class FaultServer(ThreadingHTTPServer):
     daemon_threads = True
 
-    def __init__(self, default: Answer, plan: list[Answer] | None = None):
+    def __init__(
+        self, default: Answer, plan: list[Answer] | None = None, tls: ssl.SSLContext | None = None
+    ):
         super().__init__(("127.0.0.1", 0), _Handler)
+        if tls is not None:
+            self.socket = tls.wrap_socket(self.socket, server_side=True)
+        self.scheme = "https" if tls else "http"
         self.default = default
         self.plan = list(plan or [])
         self.hits: Counter[str] = Counter()
@@ -51,7 +57,11 @@ class FaultServer(ThreadingHTTPServer):
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.server_address[1]}"
+        return f"{self.scheme}://127.0.0.1:{self.server_address[1]}"
+
+    @property
+    def port(self) -> int:
+        return int(self.server_address[1])
 
     @property
     def total(self) -> int:
@@ -65,8 +75,10 @@ class FaultServer(ThreadingHTTPServer):
 
 
 @contextmanager
-def serving(default: Answer, plan: list[Answer] | None = None) -> Iterator[FaultServer]:
-    server = FaultServer(default, plan)
+def serving(
+    default: Answer, plan: list[Answer] | None = None, tls: ssl.SSLContext | None = None
+) -> Iterator[FaultServer]:
+    server = FaultServer(default, plan, tls)
     thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05})
     thread.daemon = True
     thread.start()

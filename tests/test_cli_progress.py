@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import pytest
 
-from dlg_bib import enrich
 from dlg_bib.cli.add import ticking
-from dlg_bib.cli.enrich import apply_all, progress
+from dlg_bib.cli.enrich import progress
+from dlg_bib.enrich import merge
+from dlg_bib.enrich.freecopy import FreeCopyFinder
+from dlg_bib.enrich.run import apply_all
 from dlg_bib.library.model import Entry
-from dlg_bib.sources.freecopy import FreeCopyFinder
 
 
 def test_add_moves_its_bar_once_per_identifier_however_its_turn_ends(
@@ -35,7 +36,7 @@ def test_the_free_copy_step_reports_every_entry_done() -> None:
         Entry("a2020x", "misc", {"title": "{A}", "year": "{2020}"}),
         Entry("b2020y", "misc", {"title": "{B}", "year": "{2020}"}),
     ]
-    evidence = {e.key: enrich.Evidence(e.key) for e in entries}
+    evidence = {e.key: merge.Evidence(e.key) for e in entries}
     ticks: list[int] = []
     summary, _ = apply_all(
         entries, evidence, frozenset(), FreeCopyFinder(), on_done=lambda: ticks.append(1)

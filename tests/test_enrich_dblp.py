@@ -13,19 +13,19 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner, Result
 
-from dlg_bib import enrich
 from dlg_bib.cli import cli
-from dlg_bib.library.database import open_workspace
-from dlg_bib.library.model import Entry
-from dlg_bib.published import Preprint
-from dlg_bib.sources.dblp import DblpSource
-from dlg_bib.sources.resolver import (
+from dlg_bib.enrich import merge
+from dlg_bib.enrich.published import DBLP_TEXT, Preprint
+from dlg_bib.enrich.resolver import (
     DblpFinder,
     PublishedVersionFinder,
     Query,
     Resolver,
     query_of,
 )
+from dlg_bib.library.database import open_workspace
+from dlg_bib.library.model import Entry
+from dlg_bib.sources.dblp import DblpSource
 from tests.dblp_stub_server import DblpStubServer
 from tests.sources_support import FakeClock, make_client
 
@@ -180,8 +180,8 @@ class ConfirmingFinder:
     def __init__(self, confirms: bool):
         self.confirms = confirms
 
-    def find(self, query: Query) -> enrich.Proposal | None:
-        proposal = enrich.Proposal("Crossref (published version)", "inproceedings")
+    def find(self, query: Query) -> merge.Proposal | None:
+        proposal = merge.Proposal("Crossref (published version)", "inproceedings")
         proposal.put("booktitle", "Crossref's venue", "Crossref's venue")
         return proposal if self.confirms else None
 
@@ -198,7 +198,9 @@ def preprint_of(key: str) -> Entry:
 def test_dblp_is_asked_only_when_arxiv_and_crossref_cannot_confirm(
     dblp: DblpStubServer, tmp_path: Path, crossref_confirms: bool
 ) -> None:
-    source = DblpSource(make_client(tmp_path, clock=FakeClock()), sparql=dblp.sparql_url)
+    source = DblpSource(
+        make_client(tmp_path, clock=FakeClock()), text=DBLP_TEXT, sparql=dblp.sparql_url
+    )
     finders: list[PublishedVersionFinder] = [ConfirmingFinder(crossref_confirms)]
     resolver = Resolver(None, None, finders=[*finders, DblpFinder(source)])
     evidence = resolver.resolve(preprint_of("reddi2018convergence"))
@@ -207,7 +209,7 @@ def test_dblp_is_asked_only_when_arxiv_and_crossref_cannot_confirm(
         assert evidence.published_via == "Crossref search" and not dblp.hits
     else:
         assert evidence.published_via == "dblp (conf/iclr/ReddiKK18)"
-        change = enrich.plan(preprint_of("reddi2018convergence"), evidence)
+        change = merge.plan(preprint_of("reddi2018convergence"), evidence)
         assert change.new_type == "inproceedings"
         assert {c.name: c.new for c in change.changes} == {
             "booktitle": "{International Conference on Learning Representations ({ICLR})}",
@@ -216,7 +218,9 @@ def test_dblp_is_asked_only_when_arxiv_and_crossref_cannot_confirm(
 
 
 def test_an_entry_with_its_venue_is_not_sent_to_dblp(dblp: DblpStubServer, tmp_path: Path) -> None:
-    source = DblpSource(make_client(tmp_path, clock=FakeClock()), sparql=dblp.sparql_url)
+    source = DblpSource(
+        make_client(tmp_path, clock=FakeClock()), text=DBLP_TEXT, sparql=dblp.sparql_url
+    )
     finder = DblpFinder(source)
     resolver = Resolver(None, None, finders=[finder], venue_finders=[finder])
     for key in STRIPPED:

@@ -12,11 +12,17 @@ import pytest
 import responses
 from click.testing import CliRunner, Result
 
-from dlg_bib import enrich
 from dlg_bib.cli import cli
+from dlg_bib.enrich import merge
+from dlg_bib.enrich.freecopy import FreeCopyFinder
+from dlg_bib.enrich.openaccess import NONE_KNOWN, FreeCopy
 from dlg_bib.library.database import open_workspace
-from dlg_bib.openaccess import NONE_KNOWN, FreeCopy, OaLocation
-from tests.sources_support import FIXTURES
+from dlg_bib.library.model import Entry
+from dlg_bib.sources.http import HttpClient
+from dlg_bib.sources.openalex import OpenAlexSource
+from dlg_bib.sources.records import ARXIV, OaLocation
+from dlg_bib.sources.unpaywall import UnpaywallSource
+from tests.sources_support import FIXTURES, FakeClock
 
 OPENALEX = "https://openalex.test"
 UNPAYWALL = "https://unpaywall.test"
@@ -199,33 +205,51 @@ ARXIV_COPY = FreeCopy(
 
 def test_free_copy_changes_fill_replace_the_note_and_respect_curated_values() -> None:
     fields = {"title": "{T}"}
-    added = enrich.free_copy_changes(fields, ARXIV_COPY)
+    added = merge.free_copy_changes(fields, ARXIV_COPY)
     assert [(c.name, c.new) for c in added] == [
         ("oaurl", "{https://arxiv.org/pdf/1706.03762}"),
         ("oaversion", "{submitted}"),
         ("oahost", "{arxiv}"),
     ]
     noted = {"title": "{T}", "oanote": "{no legal free copy known}"}
-    replaced = {c.name: c.new for c in enrich.free_copy_changes(noted, ARXIV_COPY)}
+    replaced = {c.name: c.new for c in merge.free_copy_changes(noted, ARXIV_COPY)}
     assert replaced["oanote"] is None and replaced["oaurl"]
     curated = {"oaurl": "{https://example.org/x.pdf}"}
-    assert enrich.free_copy_changes(curated, ARXIV_COPY) == []
-    assert enrich.free_copy_changes(curated, ARXIV_COPY, overwrite=frozenset({"oaurl"}))
+    assert merge.free_copy_changes(curated, ARXIV_COPY) == []
+    assert merge.free_copy_changes(curated, ARXIV_COPY, overwrite=frozenset({"oaurl"}))
     own_note = {"oanote": "{in the library}"}
-    assert enrich.free_copy_changes(own_note, ARXIV_COPY) == []
+    assert merge.free_copy_changes(own_note, ARXIV_COPY) == []
 
 
 def test_none_known_is_written_only_after_a_conclusive_search() -> None:
     none = FreeCopy(None)
-    assert enrich.free_copy_changes({}, none, conclusive=False) == []
-    written = enrich.free_copy_changes({}, none)
+    assert merge.free_copy_changes({}, none, conclusive=False) == []
+    written = merge.free_copy_changes({}, none)
     assert [(c.name, c.new) for c in written] == [("oanote", "{no legal free copy known}")]
 
 
 def test_remote_urls_cannot_break_the_entry() -> None:
     hostile = FreeCopy(OaLocation("https://x.org/a} @misc{pwned, b={", host="repository"))
-    changes = enrich.free_copy_changes({}, hostile)
+    changes = merge.free_copy_changes({}, hostile)
     url = next(c.new for c in changes if c.name == "oaurl")
     assert url == "{https://x.org/a%7D%20@misc%7Bpwned,%20b=%7B}"
-    fields = enrich.merged(enrich.Entry("x2020y", "misc", {}), enrich.EntryChange("x", changes))
-    assert enrich.check_fields("x2020y", "misc", fields) == []
+    fields = merge.merged(merge.Entry("x2020y", "misc", {}), merge.EntryChange("x", changes))
+    assert merge.check_fields("x2020y", "misc", fields) == []
+
+
+@responses.activate
+def test_arxiv_datacite_dois_are_not_asked() -> None:
+    # arXiv's DataCite DOIs are covered by neither source: the arXiv PDF is the copy.
+    client = HttpClient(clock=FakeClock())
+    finder = FreeCopyFinder(
+        OpenAlexSource(client, url=OPENALEX),
+        UnpaywallSource(client, url=UNPAYWALL, email="dlg@example.org"),
+    )
+    entry = Entry(
+        "vaswani2017attention",
+        "misc",
+        {"title": "{Attention Is All You Need}", "doi": "{10.48550/arXiv.1706.03762}"},
+    )
+    answer = finder.find(entry)
+    assert len(responses.calls) == 0 and answer.unavailable == ()
+    assert answer.copy.location is not None and answer.copy.location.host == ARXIV

@@ -106,43 +106,15 @@ def test_batch_results_are_keyed_by_id_and_missing_ids_reported() -> None:
 
 
 @responses.activate
-def test_results_out_of_order_map_back_to_their_ids() -> None:
-    responses.get(
-        ARXIV_API,
-        body=arxiv_body("new_batch_three.xml"),
-        content_type=ATOM,
-        match=[ids_param("1706.03762,1802.05365,1910.03193")],
-    )
-    result = source().fetch(["arXiv:1706.03762", "https://arxiv.org/abs/1802.05365", "1910.03193"])
-    assert result.records["arXiv:1706.03762"].title == "Attention Is All You Need"
-    assert result.records["https://arxiv.org/abs/1802.05365"].arxiv_id == "1802.05365"
-    assert result.records["1910.03193"].doi == "10.1038/s42256-021-00302-5"
-
-
-@responses.activate
-def test_versioned_and_subject_class_ids_are_sent_canonically() -> None:
+def test_versioned_old_style_ids_are_sent_as_given() -> None:
     responses.get(
         ARXIV_API,
         body=arxiv_body("new_quant-ph_0201082v1_versioned.xml"),
         content_type=ATOM,
         match=[ids_param("quant-ph/0201082v1")],
     )
-    responses.get(
-        ARXIV_API,
-        body=arxiv_body("legacy_math-0211159_oldstyle.xml"),
-        content_type=ATOM,
-        match=[ids_param("math/0211159")],
-    )
     arxiv = source()
     assert arxiv.fetch(["quant-ph/0201082v1"]).records["quant-ph/0201082v1"].version == "v1"
-    assert "math.DG/0211159" in arxiv.fetch(["math.DG/0211159"]).records
-
-
-@responses.activate
-def test_malformed_ids_are_refused_locally() -> None:
-    result = source().fetch(["abc", "not/an-id"])
-    assert set(result.failed) == {"abc", "not/an-id"}
-    assert len(responses.calls) == 0
 
 
 @responses.activate

@@ -17,8 +17,8 @@ import pytest
 import requests
 import responses
 
+from dlg_bib.enrich.published import CONFIRMED, DBLP_TEXT, Preprint, decide, published_version
 from dlg_bib.library.database import open_database
-from dlg_bib.published import CONFIRMED, Preprint, decide
 from dlg_bib.sources import dblp
 from dlg_bib.sources.http import DiskCache, HttpClient, Mode
 from tests.dblp_stub_server import DblpStubServer
@@ -77,7 +77,7 @@ def serve_sparql(title_body: bytes, records_body: bytes | None = None) -> None:
 def make_source(tmp_cache: Path | None = None, mode: Mode = Mode.NORMAL) -> dblp.DblpSource:
     cache = DiskCache(tmp_cache) if tmp_cache else None
     client = HttpClient(contact="dlg@example.org", cache=cache, mode=mode, clock=FakeClock())
-    return dblp.DblpSource(client, sparql=SPARQL, api=API)
+    return dblp.DblpSource(client, text=DBLP_TEXT, sparql=SPARQL, api=API)
 
 
 def sent_queries() -> list[str]:
@@ -131,7 +131,8 @@ def test_sparql_requests_are_a_lowercase_prefix_range_paced_one_second_apart() -
         body("sparql_full_records_ordered_authors_homonym_suffix_2026-10_reserialized.json"),
     )
     source = make_source()
-    source.find("Attention Is {All} You Need")
+    # The title as written in the entry (LaTeX): the caller reads it as text for dblp.
+    published_version(source, Preprint("Attention Is {All} You Need", ()))
 
     title_query, records_query = sent_queries()
     assert '?t >= "attention is all you need"' in title_query
@@ -442,13 +443,13 @@ def test_bibtex_links_keep_tilde_and_percent() -> None:
         "@inproceedings{DBLP:conf/x/Y20,\n  author = {A. B},\n  title = {T},\n"
         "  url = {https://www.example.edu/~ab/a\\_b\\%7E.pdf},\n}\n"
     )
-    record = dblp.parse_bibtex(text, "conf/x/Y20")
+    record = dblp.parse_bibtex(text, "conf/x/Y20", DBLP_TEXT.decode)
     assert record is not None and record.url == "https://www.example.edu/~ab/a_b%7E.pdf"
 
 
 def test_bibtex_with_crossref_takes_series_from_the_proceedings_entry() -> None:
     text = body("rec_conf_spire_BastMW06_bib_param2_crossref_2020.bib").decode()
-    record = dblp.parse_bibtex(text, "conf/spire/BastMW06")
+    record = dblp.parse_bibtex(text, "conf/spire/BastMW06", DBLP_TEXT.decode)
     assert record is not None
     assert (record.series, record.volume, record.publisher) == (
         "Lecture Notes in Computer Science",
@@ -461,8 +462,10 @@ def test_bibtex_with_crossref_takes_series_from_the_proceedings_entry() -> None:
 def test_bibtex_both_column_layouts_give_the_same_record() -> None:
     old = body("rec_series_sci_2023-1062_bib_2023_12col_alignment.bib").decode()
     new = body("rec_series_sci_2023-1062_bib_2025_15col_alignment.bib").decode()
-    first = dblp.parse_bibtex(old, "series/sci/2023-1062")
-    assert first is not None and first == dblp.parse_bibtex(new, "series/sci/2023-1062")
+    first = dblp.parse_bibtex(old, "series/sci/2023-1062", DBLP_TEXT.decode)
+    assert first is not None and first == dblp.parse_bibtex(
+        new, "series/sci/2023-1062", DBLP_TEXT.decode
+    )
     assert first.title.startswith("Banach Space Valued Neural Network - Ordinary and Fractional")
     assert first.type == "book"
 
@@ -523,7 +526,7 @@ def test_shipped_entries_get_their_published_fields_back_from_the_search_api(key
     for bib in SHIPPED.glob("rec_*.bib"):
         record_key = bib.stem.removeprefix("rec_").replace("_", "/")
         responses.get(f"{API}/rec/{record_key}.bib", body=bib.read_bytes())
-    decision = dblp.published_version(make_source(), preprint_without_published_fields(key))
+    decision = published_version(make_source(), preprint_without_published_fields(key))
     assert decision.status == CONFIRMED, decision.reason
     assert decision.record is not None and decision.record.complete
     assert decision.fields == expected_fields(key)
@@ -535,9 +538,11 @@ def test_shipped_entries_get_their_published_fields_back_from_the_search_api(key
 def test_local_stub_dblp_restores_every_shipped_entry() -> None:
     with DblpStubServer() as server:
         client = HttpClient(clock=FakeClock())
-        source = dblp.DblpSource(client, sparql=server.sparql_url, api=server.api_url)
+        source = dblp.DblpSource(
+            client, text=DBLP_TEXT, sparql=server.sparql_url, api=server.api_url
+        )
         for key in SHIPPED_KEYS:
-            decision = dblp.published_version(source, preprint_without_published_fields(key))
+            decision = published_version(source, preprint_without_published_fields(key))
             assert decision.status == CONFIRMED, (key, decision.reason)
             assert decision.fields == expected_fields(key), key
         assert server.hits["/sparql"] == 2 * len(SHIPPED_KEYS)
@@ -547,9 +552,11 @@ def test_local_stub_dblp_restores_every_shipped_entry() -> None:
 def test_local_stub_dblp_behind_a_bot_check_is_unavailable_once() -> None:
     with DblpStubServer(bot_check=True) as server:
         client = HttpClient(clock=FakeClock())
-        source = dblp.DblpSource(client, sparql=server.sparql_url, api=server.api_url)
+        source = dblp.DblpSource(
+            client, text=DBLP_TEXT, sparql=server.sparql_url, api=server.api_url
+        )
         reasons = {
-            dblp.published_version(source, preprint_without_published_fields(key)).status
+            published_version(source, preprint_without_published_fields(key)).status
             for key in SHIPPED_KEYS
         }
         assert reasons == {"source unavailable"}

@@ -16,7 +16,6 @@ import responses
 from dlg_bib.errors import SourceError
 from dlg_bib.sources.http import (
     DEFAULT_RETRIES,
-    PROJECT_URL,
     DiskCache,
     Mode,
     Pacer,
@@ -29,6 +28,7 @@ from dlg_bib.sources.http import (
     unreachable_cause,
     user_agent,
 )
+from dlg_bib.transport import PROJECT_URL
 from tests.sources_support import FakeClock, make_client
 
 URL = "https://api.example.org/thing"

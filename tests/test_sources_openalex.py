@@ -9,10 +9,11 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 import responses
 
+from dlg_bib.enrich.openaccess import NONE_KNOWN, EntryFacts, choose_free_copy
 from dlg_bib.library.model import Entry
-from dlg_bib.openaccess import ARXIV, NONE_KNOWN, PMC, PUBLISHER, EntryFacts, choose_free_copy
 from dlg_bib.sources.http import DiskCache, HttpClient, Mode
 from dlg_bib.sources.openalex import OpenAlexSource, parse_work
+from dlg_bib.sources.records import ARXIV, PMC, PUBLISHER
 
 FIXTURES = Path(__file__).parent / "fixtures" / "openalex"
 API = "https://openalex.test"
@@ -198,9 +199,3 @@ def test_throttling_and_odd_answers_stop_openalex_for_the_run(
     calls = len(responses.calls)
     assert alex.work_by_doi("10.1/b").unavailable == first.unavailable
     assert len(responses.calls) == calls
-
-
-@responses.activate
-def test_arxiv_datacite_dois_are_not_asked() -> None:
-    result = source().work_by_doi("10.48550/arXiv.1706.03762")
-    assert result.work is None and not result.unavailable and len(responses.calls) == 0

@@ -8,9 +8,10 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 import responses
 
+from dlg_bib.enrich.openaccess import NONE_KNOWN, EntryFacts, choose_free_copy
 from dlg_bib.library.model import Entry
-from dlg_bib.openaccess import NONE_KNOWN, PMC, PUBLISHER, REPOSITORY, EntryFacts, choose_free_copy
 from dlg_bib.sources.http import HttpClient
+from dlg_bib.sources.records import PMC, PUBLISHER, REPOSITORY
 from dlg_bib.sources.unpaywall import UnpaywallSource, author_name
 
 FIXTURES = Path(__file__).parent / "fixtures" / "unpaywall"
@@ -166,9 +167,3 @@ def test_rejections_and_throttling_stop_unpaywall_for_the_run(status: int) -> No
     calls = len(responses.calls)
     assert unpaywall.work_by_doi("10.1/b").unavailable == first.unavailable
     assert len(responses.calls) == calls
-
-
-@responses.activate
-def test_arxiv_datacite_dois_are_not_asked() -> None:
-    result = source().work_by_doi("10.48550/arXiv.1706.03762")
-    assert result.work is None and not result.unavailable and len(responses.calls) == 0

@@ -59,11 +59,6 @@ def test_proxies_are_read_from_the_environment_once(monkeypatch: pytest.MonkeyPa
     assert proxies.for_url("http://localhost:8000/") is None
     assert proxies.for_url("https://library.uni.example/paper") is None
     assert proxies.for_url("ftp://files.example/") is None
-    assert proxies.for_requests() == {
-        "https": "http://proxy.example:3128",
-        "http": "http://user:pw@proxy.example:8080",
-        "no_proxy": "localhost,.uni.example",
-    }
 
 
 def test_no_proxy_star_bypasses_every_host(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -2,51 +2,24 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from typing import TypeVar
 
 import click
 from click._termui_impl import ProgressBar
 
-from dlg_bib import add, enrich
+from dlg_bib import add
 from dlg_bib.cli import AppContext, pass_app
 from dlg_bib.cli._common import dry_run_option
-from dlg_bib.cli.enrich import GIVEN_UP, clean, mode_of, progress
-from dlg_bib.errors import EXIT_FINDINGS, UnknownNameError
-from dlg_bib.library.model import ROLES, Database, Entry
-from dlg_bib.sources import setup
-from dlg_bib.sources.freecopy import FreeCopyFinder
+from dlg_bib.cli.enrich import clean, mode_of, progress
+from dlg_bib.enrich import setup
+from dlg_bib.errors import EXIT_FINDINGS
+from dlg_bib.library.model import ROLES, Entry
 
 T = TypeVar("T")
 
 
-def check_tags(db: Database, session: str, role: str, topic: str) -> add.Tags:
-    if role and not session:
-        raise click.UsageError("--role needs --session")
-    if session and db.session(session) is None:
-        known = ", ".join(s.id for s in db.sessions[-5:]) or "none"
-        raise UnknownNameError(
-            f"no session {session!r} in group.toml",
-            hint=f"use a session date from group.toml (latest: {known})",
-        )
-    if topic and db.topics and db.topic(topic) is None:
-        raise UnknownNameError(
-            f"no topic {topic!r} in group.toml",
-            hint=f"known topics: {', '.join(t.id for t in db.topics)}",
-        )
-    return add.Tags(session=session, role=role or "reading", topic=topic)
-
-
-def record_free_copy(entry: Entry, finder: FreeCopyFinder) -> None:
-    """The new entry's free copy (its arXiv PDF at least), as `enrich` records it."""
-    answer = finder.find(entry)
-    extra = enrich.free_copy_changes(entry.fields, answer.copy, conclusive=answer.conclusive)
-    fields = enrich.merged(entry, enrich.EntryChange(entry.key, extra))
-    if extra and not enrich.check_fields(entry.key, entry.entry_type, fields):
-        entry.fields = fields
-
-
-def ticking(items: list[T], bar: ProgressBar[int] | None) -> Iterator[T]:
+def ticking(items: Iterable[T], bar: ProgressBar[int] | None) -> Iterator[T]:
     """The items, moving the bar on as each one is done (whichever way its turn ended)."""
     for item in items:
         yield item
@@ -94,19 +67,18 @@ def command(
     paper already in the database is reported with its key and skipped. Exit 1 if a paper
     could not be added or a source was given up (unreachable, or failing 3 times in a row).
     """
+    if role and not session:
+        raise click.UsageError("--role needs --session")
     workspace = app.workspace()
-    db = workspace.db
-    tags = check_tags(db, session, role or "", topic)
+    tags = add.check_tags(workspace.db, session, role or "", topic)
     wanted = parse_all(identifiers)
     run = setup.make_run(
         mode=mode_of(offline, refresh),
         contact=setup.contact_address(workspace.metadata_path),
         api_key=setup.openalex_key(workspace.metadata_path),
     )
-    taken = {e.key for e in db.entries}
     added: list[Entry] = []
     failed = 0
-    seen: set[str] = set()
     said: list[tuple[str, bool]] = []
     with progress(len(wanted), "add") as bar:
 
@@ -117,40 +89,25 @@ def command(
             else:
                 said.append((text, err))
 
-        for identifier in ticking(wanted, bar):
-            if str(identifier).lower() in seen:
+        for step in ticking(add.add_all(workspace.db, wanted, tags, run), bar):
+            identifier = step.identifier
+            if step.outcome == add.REPEATED:
                 say(f"{identifier}: given more than once; considered once")
-                continue
-            seen.add(str(identifier).lower())
-            existing = add.existing_entry([*db.entries, *added], identifier)
-            if existing is not None:
-                say(f"{identifier}: already in the database as {existing.key}; not added")
-                continue
-            evidence = run.resolver.resolve(add.seed_entry(identifier))
-            existing = add.existing_entry([*db.entries, *added], identifier, evidence)
-            if existing is not None:
-                say(f"{identifier}: already in the database as {existing.key}; not added")
-                continue
-            if evidence.failures or (evidence.arxiv is None and evidence.work is None):
-                reasons = evidence.failures or evidence.notes or ["no source knows it"]
-                down = {o.message for o in run.client.outages}
-                # An outage is reported once, after the identifiers.
-                told = [r for r in reasons if r not in down] or [GIVEN_UP]
-                say(f"{identifier}: failed: {clean('; '.join(told), 200)}", err=True)
+            elif step.outcome == add.PRESENT:
+                say(f"{identifier}: already in the database as {step.detail}; not added")
+            elif step.outcome == add.FAILED:
+                say(f"{identifier}: failed: {clean(step.detail, 200)}", err=True)
                 failed += 1
-                continue
-            new = add.build_entry(evidence, taken | {e.key for e in added}, tags)
-            if new.entry is None:
-                say(f"{identifier}: not added: {'; '.join(new.problems)}", err=True)
+            elif step.outcome == add.REJECTED:
+                say(f"{identifier}: not added: {step.detail}", err=True)
                 failed += 1
-                continue
-            record_free_copy(new.entry, run.free_copy)
-            added.append(new.entry)
-            say(add.render(new.entry))
-            if new.change is not None and new.change.published_via:
-                say(f"% published version confirmed via {new.change.published_via}")
-            elif evidence.unconfirmed:
-                say(f"% preprint: {clean(evidence.unconfirmed, 200)}")
+            elif step.entry is not None:
+                added.append(step.entry)
+                say(add.render(step.entry))
+                if step.published_via:
+                    say(f"% published version confirmed via {step.published_via}")
+                elif step.unconfirmed:
+                    say(f"% preprint: {clean(step.unconfirmed, 200)}")
     for text, err in said:
         click.echo(text, err=err)
     if added and not dry_run:

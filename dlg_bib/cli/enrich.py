@@ -9,25 +9,17 @@ import textwrap
 import unicodedata
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
 
 import click
 from click._termui_impl import ProgressBar
 
-from dlg_bib import enrich
 from dlg_bib.cli import AppContext, pass_app
 from dlg_bib.cli._common import dry_run_option
-from dlg_bib.errors import EXIT_FINDINGS, UNKNOWN_KEY_HINT, UnknownKeyError
+from dlg_bib.enrich import merge, setup
+from dlg_bib.enrich.run import GIVEN_UP, STEPS, Request, Summary, run
+from dlg_bib.errors import EXIT_FINDINGS
 from dlg_bib.library.model import Entry
-from dlg_bib.sources import setup
-from dlg_bib.sources.freecopy import FreeCopyFinder
-from dlg_bib.sources.http import Mode, Outage
-from dlg_bib.sources.resolver import VENUE_NOT_FOUND, resolve_all
-
-METADATA = "metadata"
-FREE_COPY = "free-copy"
-STEPS = (METADATA, FREE_COPY)
-GIVEN_UP = "held up by a source given up above"
+from dlg_bib.sources.http import Mode
 
 
 def clean(text: str, limit: int = 100) -> str:
@@ -57,7 +49,14 @@ def progress(length: int, label: str) -> Iterator[ProgressBar[int] | None]:
         yield bar
 
 
-def describe(change: enrich.EntryChange, entry: Entry) -> list[str]:
+@contextmanager
+def ticker(length: int, label: str) -> Iterator[Callable[[], None] | None]:
+    """`progress` as the run loop takes it: a function that moves the bar by one."""
+    with progress(length, label) as bar:
+        yield (lambda: bar.update(1)) if bar is not None else None
+
+
+def describe(change: merge.EntryChange, entry: Entry) -> list[str]:
     lines = [f"{entry.key}  ({entry.where})"]
     if change.new_type:
         lines.append(f"  type: @{change.old_type} -> @{change.new_type}")
@@ -77,47 +76,6 @@ def describe(change: enrich.EntryChange, entry: Entry) -> list[str]:
             f"  ! {d.name}: database {clean(d.ours, 60)!r}, {d.source} {clean(d.theirs, 60)!r}"
         )
     return lines
-
-
-@dataclass
-class Summary:
-    checked: int = 0
-    changed: list[str] = field(default_factory=list)
-    failed: dict[str, str] = field(default_factory=dict)
-    unconfirmed: dict[str, str] = field(default_factory=dict)
-    free_copy_unknown: dict[str, str] = field(default_factory=dict)
-    venue_unknown: dict[str, str] = field(default_factory=dict)
-    notes: list[str] = field(default_factory=list)
-    outages: list[Outage] = field(default_factory=list)
-    described: list[str] = field(default_factory=list)
-
-    def outage_lines(self) -> list[str]:
-        """One line per source given up in the run, with the entries it left undone."""
-        lines = []
-        for outage in self.outages:
-            hit = sum(outage.message in reason for reason in self.failed.values())
-            lines.append(outage.message + (f"; {hit} entries not enriched" if hit else ""))
-        return lines
-
-    def without_outages(self, reason: str, instead: str = "") -> str:
-        """A reason without the outages, which are reported once, above the lists."""
-        parts = [p for p in reason.split("; ") if not any(o.message in p for o in self.outages)]
-        return "; ".join(parts) or instead
-
-
-def select_entries(app: AppContext, keys: tuple[str, ...]) -> list[Entry]:
-    """The named entries, or all of them (placeholders too: they get a free-copy note, and
-    are never sent to the metadata sources)."""
-    db = app.workspace().db
-    if not keys:
-        return list(db.entries)
-    chosen = []
-    for key in keys:
-        entry = db.find(key)
-        if entry is None:
-            raise UnknownKeyError(f"unknown key: {key}", hint=UNKNOWN_KEY_HINT)
-        chosen.append(entry)
-    return chosen
 
 
 @click.command("enrich")
@@ -177,109 +135,21 @@ def command(
     check and a spent OpenAlex budget are reported too, but are not failures. Exit 1 if any
     entry failed or a source was given up.
     """
-    mode = mode_of(offline, refresh)
-    workspace = app.workspace()
-    entries = select_entries(app, keys)
-    chosen = steps or STEPS
-    run = setup.make_run(
-        mode=mode,
-        contact=setup.contact_address(workspace.metadata_path),
-        use=use or setup.ALL_SOURCES,
-        workers=jobs,
-        api_key=setup.openalex_key(workspace.metadata_path),
+    request = Request(
+        keys=keys,
+        overwrite=split_fields(overwrite),
+        mode=mode_of(offline, refresh),
+        use=use,
+        steps=steps,
+        jobs=jobs,
+        dry_run=dry_run,
     )
-    asked = [e for e in entries if not e.is_placeholder] if METADATA in chosen else []
-    with progress(len(asked), "enrich") as bar:
-        evidence = resolve_all(
-            run.resolver,
-            asked,
-            workers=jobs,
-            on_done=(lambda _e: bar.update(1)) if bar is not None else None,
-        )
-    for entry in entries:
-        evidence.setdefault(entry.key, enrich.Evidence(entry.key))
-    free_copy = run.free_copy if FREE_COPY in chosen else None
-    # The free copies are asked for entry by entry (OpenAlex, Unpaywall): a bar of its own.
-    with progress(len(entries) if free_copy else 0, "free copies") as bar:
-        summary, to_write = apply_all(
-            entries,
-            evidence,
-            split_fields(overwrite),
-            free_copy,
-            on_done=(lambda: bar.update(1)) if bar is not None else None,
-        )
-    if summary.described:
-        click.echo("\n".join(summary.described))
-    summary.outages = run.client.outages
-    # A source given up by the HTTP layer is reported once, among the outages.
-    summary.notes = [n for n in run.notes() if not any(o.message in n for o in summary.outages)]
-    if to_write and not dry_run:
-        workspace.save(to_write)
-    print_summary(summary, dry_run, run.client.requests)
-    if summary.failed or summary.outages:
+    summary = run(app.workspace(), request, ticker)
+    for change, entry in summary.changes:
+        click.echo("\n".join(describe(change, entry)))
+    print_summary(summary, dry_run, summary.requests)
+    if summary.findings:
         raise click.exceptions.Exit(EXIT_FINDINGS)
-
-
-def free_copy_of(
-    entry: Entry,
-    change: enrich.EntryChange,
-    finder: FreeCopyFinder,
-    overwrite: frozenset[str],
-    summary: Summary,
-) -> None:
-    """Add the free-copy fields to the entry's change (judged on the merged entry)."""
-    fields = enrich.merged(entry, change)
-    if not enrich.wants_free_copy(fields, overwrite):
-        return  # a free copy is recorded already (or a person's note): nothing to ask
-    merged = Entry(entry.key, change.new_type or entry.entry_type, fields)
-    answer = finder.find(merged)
-    extra = enrich.free_copy_changes(
-        fields, answer.copy, conclusive=answer.conclusive, overwrite=overwrite
-    )
-    enrich.add_free_copy(entry, change, extra)
-    if not answer.conclusive and not merged.get("oaurl").strip():
-        summary.free_copy_unknown[entry.key] = "; ".join(answer.unavailable)
-
-
-def apply_all(
-    entries: list[Entry],
-    evidence: dict[str, enrich.Evidence],
-    overwrite: frozenset[str],
-    free_copy: FreeCopyFinder | None = None,
-    on_done: Callable[[], None] | None = None,
-) -> tuple[Summary, list[Entry]]:
-    """Plan each entry's change (and its free copy); the changes are described in
-    `summary.described`, printed once the work (and its progress bar) is done."""
-    summary = Summary(checked=len(entries))
-    to_write = []
-    for entry in entries:
-        found = evidence[entry.key]
-        change = enrich.plan(entry, found, overwrite)
-        # A placeholder is no work yet: there is nothing to have a copy of, nor to note.
-        if free_copy is not None and not entry.is_placeholder:
-            free_copy_of(entry, change, free_copy, overwrite, summary)
-        if on_done is not None:
-            on_done()
-        if found.unconfirmed:
-            summary.unconfirmed[entry.key] = found.unconfirmed
-        for note in found.notes:
-            if note.startswith(VENUE_NOT_FOUND):
-                summary.venue_unknown[entry.key] = note.removeprefix(VENUE_NOT_FOUND)
-        if found.failures:
-            summary.failed[entry.key] = "; ".join(found.failures)
-        if change.changed or change.disagreements:
-            summary.described.extend(describe(change, entry))
-        if change.problems:
-            summary.failed[entry.key] = "not written: " + "; ".join(change.problems)
-            continue
-        if change.changed and not found.failures:
-            enrich.apply(entry, change)
-            to_write.append(entry)
-            summary.changed.append(entry.key)
-        elif change.changed:
-            # Half the evidence is missing: do not write a half-merged entry.
-            summary.failed[entry.key] += " (nothing written for it)"
-    return summary, to_write
 
 
 def print_summary(summary: Summary, dry_run: bool, requests: dict[str, int]) -> None:

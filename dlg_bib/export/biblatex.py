@@ -13,11 +13,11 @@ from (an `@inbook`'s `booktitle` comes from its `@book`'s `title`).
 
 from __future__ import annotations
 
+from dlg_bib.enrich.openaccess import OA_FIELDS
 from dlg_bib.export import record
 from dlg_bib.export.record import FieldSource, Record, Resolved
 from dlg_bib.library import ids
 from dlg_bib.library.model import DLG_FIELDS, Entry
-from dlg_bib.openaccess import OA_FIELDS
 
 # The group's own bookkeeping (tags, legacy labels, free-copy records) stays home.
 DROPPED = frozenset({*DLG_FIELDS, *OA_FIELDS, "year", "month", "date"})

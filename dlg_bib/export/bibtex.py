@@ -22,10 +22,10 @@ Mapping (each rule is there because a classic style would otherwise warn or prin
 
 from __future__ import annotations
 
+from dlg_bib.enrich.openaccess import OA_FIELDS
 from dlg_bib.export import record
 from dlg_bib.export.record import FieldSource, Record, Resolved
 from dlg_bib.library.model import DLG_FIELDS, Entry
-from dlg_bib.openaccess import OA_FIELDS
 
 # The group's own bookkeeping (tags, legacy labels, free-copy records) stays home.
 DROPPED = frozenset({*DLG_FIELDS, *OA_FIELDS, "ids", "date", "month", "year", "urldate"})

@@ -16,11 +16,10 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
-import platformdirs
-
+from dlg_bib import transport
 from dlg_bib.links.check import LinkResult
 
-CACHE_ENV = "DLG_BIB_CACHE_DIR"
+CACHE_ENV = transport.CACHE_ENV
 CACHE_FILE = "links.json"
 DEFAULT_TTL = 14 * 24 * 3600.0
 REUSABLE = frozenset({"ok", "redirected"})
@@ -28,10 +27,7 @@ _FORMAT = 1
 
 
 def default_cache_dir() -> Path:
-    configured = os.environ.get(CACHE_ENV)
-    if configured:
-        return Path(configured)
-    return Path(platformdirs.user_cache_dir("dlg-bib", appauthor=False))
+    return transport.cache_dir()
 
 
 def lifetime(url: str, ttl: float) -> float:

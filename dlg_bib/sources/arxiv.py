@@ -19,7 +19,6 @@ from defusedxml import ElementTree as SafeET
 from defusedxml.common import DefusedXmlException
 
 from dlg_bib.errors import SourceError
-from dlg_bib.library.normalize import canonical_arxiv_id
 from dlg_bib.sources.http import (
     THROTTLED,
     Clock,
@@ -74,7 +73,7 @@ class ArxivRecord:
 
 @dataclass
 class ArxivResult:
-    """Per requested id (as the caller wrote it): a record, absent, or a failure message."""
+    """Per requested id: a record, absent, or a failure message."""
 
     records: dict[str, ArxivRecord] = field(default_factory=dict)
     missing: set[str] = field(default_factory=set)
@@ -213,31 +212,26 @@ class ArxivSource:
         self.policy = policy(configured_delay() if delay is None else delay, client.clock)
         self.batch_size = max(1, min(batch_size, BATCH_SIZE))
 
-    def fetch(self, requested: Iterable[str]) -> ArxivResult:
-        """Records for ids as written (`1706.03762`, `arXiv:1706.03762v5`, abs/pdf URLs)."""
+    def fetch(self, ids: Iterable[str]) -> ArxivResult:
+        """Records for ids as arXiv writes them (`1706.03762`, `1706.03762v5`,
+        `math/0211159`), keyed by those ids. Reading an id out of the form a person wrote it
+        in (`arXiv:…`, abs/pdf URLs, `math.DG/…`) is the caller's (`enrich.arxiv`)."""
         result = ArxivResult()
-        wanted: dict[str, str] = {}  # canonical (with version if given) -> as requested
-        for raw in requested:
-            parsed = canonical_arxiv_id(raw)
-            if parsed is None:
-                result.failed[raw] = f"not an arXiv identifier: {raw!r}"
-                continue
-            wanted.setdefault(parsed[0] + parsed[1], raw)
         to_fetch = []
-        for canonical, raw in wanted.items():
-            cached = self.client.cached(_cache_key(canonical))
+        for arxiv_id in dict.fromkeys(ids):
+            cached = self.client.cached(_cache_key(arxiv_id))
             if cached is None:
-                to_fetch.append(canonical)
+                to_fetch.append(arxiv_id)
                 continue
             record = _record_from_cache(cached)
             if record is None:
-                result.missing.add(raw)
+                result.missing.add(arxiv_id)
             else:
-                result.records[raw] = record
+                result.records[arxiv_id] = record
         if to_fetch and self.client.mode is Mode.OFFLINE:
-            for canonical in to_fetch:
-                result.failed[wanted[canonical]] = (
-                    f"arXiv {canonical} is not in the cache and --offline was given"
+            for arxiv_id in to_fetch:
+                result.failed[arxiv_id] = (
+                    f"arXiv {arxiv_id} is not in the cache and --offline was given"
                 )
             return result
         for start in range(0, len(to_fetch), self.batch_size):
@@ -245,16 +239,16 @@ class ArxivSource:
             try:
                 found = self._fetch_batch(batch)
             except SourceError as exc:
-                for canonical in batch:
-                    result.failed[wanted[canonical]] = exc.message
+                for arxiv_id in batch:
+                    result.failed[arxiv_id] = exc.message
                 continue
-            for canonical in batch:
-                record = found.get(canonical)
-                self.client.remember(_cache_key(canonical), _record_response(record))
+            for arxiv_id in batch:
+                record = found.get(arxiv_id)
+                self.client.remember(_cache_key(arxiv_id), _record_response(record))
                 if record is None:
-                    result.missing.add(wanted[canonical])
+                    result.missing.add(arxiv_id)
                 else:
-                    result.records[wanted[canonical]] = record
+                    result.records[arxiv_id] = record
         return result
 
     def _fetch_batch(self, batch: list[str]) -> dict[str, ArxivRecord]:

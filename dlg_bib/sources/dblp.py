@@ -19,17 +19,14 @@ import html
 import json
 import os
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 
 import bibtexparser
 
 from dlg_bib.errors import SourceError
-from dlg_bib.library.matching import strip_homonym, title_key
-from dlg_bib.published import Preprint, PublishedDecision, decide
 from dlg_bib.sources.http import HttpClient, Pacer, Response, SourcePolicy, request_key
-from dlg_bib.text import latex_to_text
 
 NAME = "dblp"
 DEFAULT_SPARQL = "https://sparql.dblp.org/sparql"
@@ -64,6 +61,25 @@ SEARCH_TYPES = {
 
 CHANNEL_SPARQL = "SPARQL endpoint"
 CHANNEL_SEARCH = "search API"
+# dblp makes every name unique with a 4-digit number: "Jian Sun 0001".
+_HOMONYM = re.compile(r"\s+\d{4}$")
+
+
+def strip_homonym(name: str) -> str:
+    """`Xiaopeng Zhang 0009` -> `Xiaopeng Zhang`: dblp's disambiguation is not the name.
+    (`matching.same_person` tolerates the suffix in any remote name; records leave here
+    without it.)"""
+    return _HOMONYM.sub("", name.strip())
+
+
+@dataclass(frozen=True)
+class TextRules:
+    """The caller's reading of text (enrich gives its LaTeX codec and title folding), so
+    that dblp's BibTeX export is decoded and titles compared as everywhere else in dlg-bib,
+    while this module imports none of the core."""
+
+    decode: Callable[[str], str]  # a LaTeX value (dblp's BibTeX export) as plain text
+    title_key: Callable[[str], str]  # equal for titles that are the same once folded
 
 
 @dataclass(frozen=True)
@@ -153,8 +169,9 @@ def _sparql_string(text: str) -> str:
 
 
 def title_range(title: str) -> tuple[str, str]:
-    """[lo, hi) on lower-cased titles: every dblp title starting with the title's prefix."""
-    plain = " ".join(latex_to_text(title, keep_math=False).lower().split())
+    """[lo, hi) on lower-cased titles: every dblp title starting with the (plain text)
+    title's prefix."""
+    plain = " ".join(title.lower().split())
     lo = plain[:PREFIX_CHARS].rstrip()
     hi = lo[:-1] + chr(ord(lo[-1]) + 1) if lo else "\uffff"
     return lo, hi
@@ -289,7 +306,7 @@ def parse_records(data: Any) -> list[DblpRecord] | None:
     return [record_from_rows(_key_of(iri), grouped[iri]) for iri in sorted(grouped)]
 
 
-def parse_title_hits(data: Any, title: str) -> list[str] | None:
+def parse_title_hits(data: Any, title: str, title_key: Callable[[str], str]) -> list[str] | None:
     """IRIs of the prefix-range answer whose titles equal `title` once folded."""
     rows = _bindings(data)
     if rows is None:
@@ -353,17 +370,16 @@ def parse_search(data: Any) -> list[DblpRecord] | None:
 
 
 def search_words(title: str) -> str:
-    """The title as plain words: dblp treats every word as a prefix and ANDs them."""
-    plain = latex_to_text(title, keep_math=False)
-    return " ".join(re.sub(r"[^\w]+", " ", plain).split())
+    """The (plain text) title as words: dblp treats every word as a prefix and ANDs them."""
+    return " ".join(re.sub(r"[^\w]+", " ", title).split())
 
 
 # ---- BibTeX export ----------------------------------------------------------------------
 
 
-def _bib_value(fields: Mapping[str, str], name: str) -> str:
+def _bib_value(fields: Mapping[str, str], name: str, decode: Callable[[str], str]) -> str:
     value = fields.get(name, "")
-    return " ".join(latex_to_text(value).split()) if value else ""
+    return " ".join(decode(value).split()) if value else ""
 
 
 def _bib_link(fields: Mapping[str, str], name: str) -> str:
@@ -371,7 +387,7 @@ def _bib_link(fields: Mapping[str, str], name: str) -> str:
     return re.sub(r"\\([_&%#$~])", r"\1", "".join(fields.get(name, "").split()))
 
 
-def parse_bibtex(text: str, key: str) -> DblpRecord | None:
+def parse_bibtex(text: str, key: str, decode: Callable[[str], str]) -> DblpRecord | None:
     """The record `key` of a `rec/<key>.bib` answer (param 0, 1 or 2, either column layout);
     with `param=2` the cross-referenced `@proceedings` fills what the paper lacks."""
     library = bibtexparser.parse_string(text.strip())  # type: ignore[attr-defined]
@@ -385,21 +401,23 @@ def parse_bibtex(text: str, key: str) -> DblpRecord | None:
         for name, f in parent.fields_dict.items():
             if name.lower() in ("series", "volume", "publisher"):
                 fields.setdefault(name.lower(), f.value)
-    authors = re.split(r"\s+and\s+", _bib_value(fields, "author")) if "author" in fields else []
-    venue_full = _bib_value(fields, "booktitle") or _bib_value(fields, "journal")
+    authors = (
+        re.split(r"\s+and\s+", _bib_value(fields, "author", decode)) if "author" in fields else []
+    )
+    venue_full = _bib_value(fields, "booktitle", decode) or _bib_value(fields, "journal", decode)
     return DblpRecord(
         key=key,
-        title=_title(_bib_value(fields, "title")),
+        title=_title(_bib_value(fields, "title", decode)),
         authors=tuple(strip_homonym(a) for a in authors if a),
-        year=_year(_bib_value(fields, "year")),
+        year=_year(_bib_value(fields, "year", decode)),
         venue=venue_full,
         type=entry.entry_type.lower(),
         venue_full=venue_full,
-        volume=_bib_value(fields, "volume"),
-        number=_bib_value(fields, "number"),
-        pages=_pages(_bib_value(fields, "pages")),
-        publisher=_bib_value(fields, "publisher"),
-        series=_bib_value(fields, "series"),
+        volume=_bib_value(fields, "volume", decode),
+        number=_bib_value(fields, "number", decode),
+        pages=_pages(_bib_value(fields, "pages", decode)),
+        publisher=_bib_value(fields, "publisher", decode),
+        series=_bib_value(fields, "series", decode),
         doi=_bib_link(fields, "doi"),
         url=_bib_link(fields, "url"),
     )
@@ -416,11 +434,13 @@ class DblpSource:
         self,
         client: HttpClient,
         *,
+        text: TextRules,
         sparql: str | None = None,
         api: str | None = None,
         interval: float = MIN_INTERVAL,
     ):
         self.client = client
+        self.text = text
         self.sparql = sparql or sparql_url()
         self.api = (api or api_url()).rstrip("/")
         self.policy = SourcePolicy(
@@ -494,10 +514,10 @@ class DblpSource:
     # ---- lookups ----
 
     def find(self, title: str) -> DblpLookup:
-        """dblp's records whose title equals `title` once folded (CoRR twins included; the
-        caller decides). Tries SPARQL, then the search API; `unavailable` says why neither
-        could answer."""
-        if not title_key(title):
+        """dblp's records whose title equals `title` (plain text) once folded (CoRR twins
+        included; the caller decides). Tries SPARQL, then the search API; `unavailable` says
+        why neither could answer."""
+        if not self.text.title_key(title):
             return DblpLookup()
         records, reason = self._find_sparql(title)
         if records is not None:
@@ -511,7 +531,7 @@ class DblpSource:
         data, reason = self._sparql(title_query(title))
         if data is None:
             return None, reason or CHANNEL_SPARQL
-        iris = parse_title_hits(data, title) or []
+        iris = parse_title_hits(data, title, self.text.title_key) or []
         if not iris:
             return [], ""
         data, reason = self._sparql(records_query(iris))
@@ -531,8 +551,8 @@ class DblpSource:
             detail = f"HTTP {response.status}" if response.status != 200 else "not search JSON"
             return None, f"{CHANNEL_SEARCH}: {self._give_up(CHANNEL_SEARCH, detail)}"
         self._keep(url, params, response)
-        wanted = title_key(title)
-        return [r for r in records if title_key(r.title) == wanted], ""
+        wanted = self.text.title_key(title)
+        return [r for r in records if self.text.title_key(r.title) == wanted], ""
 
     def complete(self, record: DblpRecord) -> DblpRecord:
         """Fill the full venue fields of a search-API record from its BibTeX export
@@ -550,7 +570,7 @@ class DblpSource:
         )
         if response is None or response.status != 200:
             return record
-        full = parse_bibtex(response.text, record.key)
+        full = parse_bibtex(response.text, record.key, self.text.decode)
         if full is None:
             return record
         self._keep(url, params, response)
@@ -566,12 +586,3 @@ class DblpSource:
             url=full.url or record.url,
             complete=True,
         )
-
-
-def published_version(source: DblpSource, preprint: Preprint) -> PublishedDecision:
-    """The published version of a preprint according to dblp: look the title up, decide
-    (`published.decide`), and for a search-API record read its full venue fields first."""
-    decision = decide(preprint, source.find(preprint.title))
-    if decision.record is None or decision.record.complete:
-        return decision
-    return decide(preprint, DblpLookup((source.complete(decision.record),), via="search"))

@@ -12,8 +12,17 @@ network unreachable, a malformed endpoint), when it fails `TRANSIENT_LIMIT` time
 (server errors, timeouts, broken-off answers), or when it asks to wait longer than the run
 will. A throttle (429, arXiv's `Rate exceeded.`) is not a failure: the service is up and
 says when to come back; it is waited for (within a request's retries), and a request still
-throttled after all of them counts as one failure. The retries inside one request could move
-to urllib3's `Retry` (issue 12); the outage book-keeping across requests would stay here.
+throttled after all of them counts as one failure.
+
+Why not urllib3's `Retry`: it retries inside one `urlopen`, so a Retry-After would hold this
+request's pacer slot instead of holding off the whole source; it keeps one error count for
+throttles and failures alike, hides the attempts the outage rule counts across requests, sees
+status and headers but never a body (truncated JSON, arXiv's `Rate exceeded.` with 200), and
+sleeps with `time.sleep`, not the run's clock. Why not requests-cache (or hishel): what is
+kept is not always an HTTP exchange that happened. arXiv answers a batch of ids and each
+record is kept under its own id (the next run may ask another batch), Crossref's search hits
+are kept as the answers to their DOI lookups; a request-keyed cache would either miss them
+or need a second store beside it.
 """
 
 from __future__ import annotations
@@ -26,6 +35,7 @@ import os
 import random
 import re
 import socket
+import ssl
 import threading
 import time
 from collections import Counter
@@ -33,17 +43,17 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from enum import Enum
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import requests
+from requests.adapters import HTTPAdapter
 from urllib3.exceptions import NameResolutionError
 
-from dlg_bib import __version__
-from dlg_bib.errors import SourceError
+from dlg_bib import transport
+from dlg_bib.errors import DlgBibError, SourceError
 from dlg_bib.retry_after import parse_retry_after
 
-PROJECT_URL = "https://github.com/dr-aheydari/DeepLearningGroup"
 DEFAULT_TIMEOUT = 30.0
 # Connecting takes milliseconds when the network works; a silent (firewalled) network should
 # not cost the read timeout on every attempt.
@@ -322,10 +332,46 @@ class DiskCache:
 
 def user_agent(contact: str | None) -> str:
     """`dlg-bib/0.1 (https://github.com/…; mailto:…)`: Crossref's polite pool reads the mailto."""
-    parts = [PROJECT_URL]
-    if contact:
-        parts.append(f"mailto:{contact}")
-    return f"dlg-bib/{__version__} ({'; '.join(parts)})"
+    return transport.user_agent(f"mailto:{contact}") if contact else transport.user_agent()
+
+
+class TrustAdapter(HTTPAdapter):
+    """Verifies servers against the run's TLS context (`transport.ssl_context()`), the one
+    check-links uses, instead of requests' certifi bundle.
+
+    requests takes a CA bundle path as `verify=`, not an SSLContext; its documented hook is
+    an adapter whose pool managers get `ssl_context`. `cert_verify` would also set certifi's
+    bundle as `ca_certs`, which urllib3 then loads *into* our (shared) context: dropped."""
+
+    def __init__(self, context: ssl.SSLContext):
+        self._context = context
+        super().__init__()
+
+    def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
+        kwargs["ssl_context"] = self._context
+        super().init_poolmanager(*args, **kwargs)
+
+    def proxy_manager_for(self, proxy: str, **kwargs: Any) -> Any:
+        kwargs["ssl_context"] = self._context
+        return super().proxy_manager_for(proxy, **kwargs)
+
+    def cert_verify(self, conn: Any, url: str, verify: Any, cert: Any) -> None:
+        super().cert_verify(conn, url, verify, cert)  # type: ignore[no-untyped-call]
+        if verify is True:
+            conn.ca_certs = None
+            conn.ca_cert_dir = None
+
+
+def run_ssl_context() -> ssl.SSLContext:
+    """`transport.ssl_context()`, a CA bundle that cannot be used being the user's error."""
+    try:
+        return transport.ssl_context()
+    except (OSError, ssl.SSLError) as exc:
+        named = " and ".join(f"{var}={path}" for var, path in transport.ca_bundles().items())
+        raise DlgBibError(
+            f"cannot use the CA bundle ({named}): {exc}",
+            hint="point it at a PEM file of CA certificates, or unset it to use the system's",
+        ) from exc
 
 
 def request_key(source: str, url: str, params: Mapping[str, str] | None = None) -> str:
@@ -352,6 +398,11 @@ class HttpClient:
     ):
         self.session = session or requests.Session()
         self.session.headers["User-Agent"] = user_agent(contact)
+        # The environment is read once, here, as check-links does: requests would look the
+        # proxy variables, REQUESTS_CA_BUNDLE and ~/.netrc up again on every request.
+        self.session.trust_env = False
+        self.proxies = transport.Proxies.from_environment()
+        self._trusted = False  # the TLS context is loaded on the first request sent
         self.cache = cache
         self.mode = mode
         self.timeout = timeout
@@ -513,10 +564,19 @@ class HttpClient:
     ) -> Response:
         with self._count_lock:
             self.requests[policy.name] += 1
+            if not self._trusted:
+                adapter = TrustAdapter(run_ssl_context())
+                self.session.mount("https://", adapter)
+                self.session.mount("http://", adapter)
+                self._trusted = True
+        # Per URL, with check-links' NO_PROXY rule: requests ignores a `no_proxy` entry in
+        # the proxies it is given unless it reads the environment itself.
+        proxy = self.proxies.for_url(url)
         raw = self.session.get(
             url,
             params=dict(params or {}),
             headers=dict(headers or {}),
+            proxies={urlsplit(url).scheme: proxy} if proxy else {},
             timeout=(min(CONNECT_TIMEOUT, self.timeout), self.timeout),
         )
         kept = {name: raw.headers[name] for name in KEPT_HEADERS if name in raw.headers}

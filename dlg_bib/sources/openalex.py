@@ -18,8 +18,8 @@ from typing import Any
 from urllib.parse import quote
 
 from dlg_bib.errors import SourceError
-from dlg_bib.library import normalize
-from dlg_bib.openaccess import (
+from dlg_bib.sources.http import HttpClient, Mode, Pacer, SourcePolicy, request_key
+from dlg_bib.sources.records import (
     PUBLISHER,
     REPOSITORY,
     OaLocation,
@@ -27,7 +27,6 @@ from dlg_bib.openaccess import (
     host_kind,
     version_name,
 )
-from dlg_bib.sources.http import HttpClient, Mode, Pacer, SourcePolicy, request_key
 
 NAME = "openalex"
 DEFAULT_API = "https://api.openalex.org"
@@ -139,10 +138,6 @@ class OpenAlexSource:
         """The work of a DOI (`/works/doi:<doi>`), None when OpenAlex does not know it."""
         if self.down:
             return OpenAlexResult(unavailable=self.down)
-        if normalize.arxiv_id_of_doi(doi):
-            return (
-                OpenAlexResult()
-            )  # arXiv's DataCite DOIs: not covered (the arXiv PDF is the copy)
         url = f"{self.url}/works/doi:{quote(doi.strip(), safe='/():;')}"
         key = request_key(NAME, url)  # without the api key
         response = self.client.cached(key)

@@ -18,9 +18,15 @@ from typing import Any
 from urllib.parse import quote
 
 from dlg_bib.errors import SourceError
-from dlg_bib.library import normalize
-from dlg_bib.openaccess import PUBLISHER, REPOSITORY, OaLocation, OaWork, host_kind, version_name
 from dlg_bib.sources.http import HttpClient, Mode, Pacer, SourcePolicy, request_key
+from dlg_bib.sources.records import (
+    PUBLISHER,
+    REPOSITORY,
+    OaLocation,
+    OaWork,
+    host_kind,
+    version_name,
+)
 
 NAME = "unpaywall"
 DEFAULT_API = "https://api.unpaywall.org"
@@ -99,10 +105,6 @@ class UnpaywallSource:
         """The work of a Crossref DOI, None when Unpaywall does not know it."""
         if self.down:
             return UnpaywallResult(unavailable=self.down)
-        if normalize.arxiv_id_of_doi(doi):
-            return (
-                UnpaywallResult()
-            )  # arXiv's DataCite DOIs: not covered (the arXiv PDF is the copy)
         url = f"{self.url}/v2/{quote(doi.strip(), safe='/():;')}"
         params = {"email": self.email}
         key = request_key(NAME, url, params)

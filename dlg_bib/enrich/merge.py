@@ -21,11 +21,11 @@ from pylatexenc.latexencode import UnicodeToLatexEncoder
 from dlg_bib.bibtex import values
 from dlg_bib.bibtex.names import parse_names
 from dlg_bib.bibtex.store import format_entry
+from dlg_bib.enrich.openaccess import F_NOTE, F_URL, NONE_KNOWN, OA_FIELDS, FreeCopy
 from dlg_bib.library import normalize
 from dlg_bib.library.ids import normalize_doi
 from dlg_bib.library.keys import is_valid_key
 from dlg_bib.library.model import Entry
-from dlg_bib.openaccess import F_NOTE, F_URL, NONE_KNOWN, OA_FIELDS, FreeCopy
 from dlg_bib.sources.arxiv import ArxivRecord
 from dlg_bib.sources.crossref import CrossrefWork, Person
 from dlg_bib.text import ascii_fold, latex_to_text
@@ -490,7 +490,7 @@ def upgrade_rules(
 
 @dataclass
 class Evidence:
-    """What the sources said about one entry (gathered by `sources.resolver`)."""
+    """What the sources said about one entry (gathered by `enrich.resolver`)."""
 
     key: str
     arxiv: ArxivRecord | None = None

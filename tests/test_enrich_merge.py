@@ -10,10 +10,10 @@ import pytest
 import responses
 from click.testing import CliRunner, Result
 
-from dlg_bib import enrich
 from dlg_bib.bibtex import values
 from dlg_bib.cli import cli
-from dlg_bib.enrich import Evidence
+from dlg_bib.enrich import merge
+from dlg_bib.enrich.merge import Evidence
 from dlg_bib.errors import UnknownKeyError
 from dlg_bib.library.database import open_workspace
 from dlg_bib.library.model import Entry
@@ -52,42 +52,42 @@ def entry(key: str, entry_type: str = "misc", **fields: str) -> Entry:
 
 
 def test_plain_text_specials_are_escaped() -> None:
-    assert enrich.escape_plain("R&D: 50% of #1_x $5 ~ ^") == (
+    assert merge.escape_plain("R&D: 50% of #1_x $5 ~ ^") == (
         r"R\&D: 50\% of \#1\_x \$5 \textasciitilde{} \textasciicircum{}"
     )
 
 
 def test_non_ascii_is_written_in_braced_latex() -> None:
-    assert enrich.escape_plain("Dirk Wübben") == r"Dirk W{\"u}bben"
-    assert enrich.escape_plain("Łukasz Kaiser, José") == r"{\L}ukasz Kaiser, Jos{\'e}"
+    assert merge.escape_plain("Dirk Wübben") == r"Dirk W{\"u}bben"
+    assert merge.escape_plain("Łukasz Kaiser, José") == r"{\L}ukasz Kaiser, Jos{\'e}"
 
 
 def test_a_hostile_title_cannot_break_the_bib() -> None:
     hostile = "Evil }} title,\n  note = {x}} @misc{pwned, \\end{document}"
-    raw = values.braced(enrich.escape_plain(hostile))
+    raw = values.braced(merge.escape_plain(hostile))
     fields = {"title": raw, "author": "{A. Author}", "year": "{2020}"}
-    assert enrich.check_fields("safe2020evil", "misc", fields) == []
+    assert merge.check_fields("safe2020evil", "misc", fields) == []
     assert "\\textbraceright{}" in raw and "@misc" in raw  # text, not a new entry
 
 
 def test_arxiv_tex_keeps_math_and_escapes_text_specials() -> None:
-    assert enrich.escape_tex(r"Bounds for $\ell_1$ & $O(n^2)$ at 5%") == (
+    assert merge.escape_tex(r"Bounds for $\ell_1$ & $O(n^2)$ at 5%") == (
         r"Bounds for $\ell_1$ \& $O(n^2)$ at 5\%"
     )
     # Odd dollars or unbalanced braces: no TeX trusted, everything escaped.
-    assert enrich.escape_tex("costs $5 {") == r"costs \$5 \textbraceleft{}"
+    assert merge.escape_tex("costs $5 {") == r"costs \$5 \textbraceleft{}"
 
 
 def test_case_protection_for_acronyms_and_camel_case() -> None:
-    assert enrich.protect_case("BERT and GloVe on ImageNet, in Paris") == (
+    assert merge.protect_case("BERT and GloVe on ImageNet, in Paris") == (
         "{BERT} and {GloVe} on {ImageNet}, in Paris"
     )
-    assert enrich.protect_case("$O(N)$ Time") == "$O(N)$ Time"
+    assert merge.protect_case("$O(N)$ Time") == "$O(N)$ Time"
 
 
 def test_pages_use_double_hyphens() -> None:
-    assert enrich.format_pages("635–641") == "635--641"
-    assert enrich.format_pages("5998 - 6008") == "5998--6008"
+    assert merge.format_pages("635–641") == "635--641"
+    assert merge.format_pages("5998 - 6008") == "5998--6008"
 
 
 # ---- merging ---------------------------------------------------------------------------------
@@ -95,7 +95,7 @@ def test_pages_use_double_hyphens() -> None:
 
 def test_fills_missing_fields_and_never_clobbers() -> None:
     curated = entry("sadasivan2012", "article", title="Short title", year="2011")
-    change = enrich.plan(curated, Evidence("x", work=work("work_journal_article_plos.json")))
+    change = merge.plan(curated, Evidence("x", work=work("work_journal_article_plos.json")))
     added = {c.name: c.new for c in change.changes}
     assert added["pages"] == "{e33693}" and added["volume"] == "{7}" and added["month"] == "mar"
     assert "title" not in added and "year" not in added
@@ -107,7 +107,7 @@ def test_fills_missing_fields_and_never_clobbers() -> None:
 def test_overwrite_replaces_named_fields_only() -> None:
     curated = entry("sadasivan2012", "article", title="Short title", year="2011")
     evidence = Evidence("x", work=work("work_journal_article_plos.json"))
-    change = enrich.plan(curated, evidence, frozenset({"title"}))
+    change = merge.plan(curated, evidence, frozenset({"title"}))
     replaced = {c.name: (c.old, c.new) for c in change.changes if c.old}
     assert replaced["title"][0] == "{Short title}"
     assert replaced["title"][1].startswith("{Methylphenidate Exposure")
@@ -124,7 +124,7 @@ def test_same_value_written_differently_is_no_disagreement() -> None:
         year="2012",
         doi="https://doi.org/10.1371/JOURNAL.PONE.0033693",
     )
-    change = enrich.plan(curated, Evidence("x", work=work("work_journal_article_plos.json")))
+    change = merge.plan(curated, Evidence("x", work=work("work_journal_article_plos.json")))
     assert not [d for d in change.disagreements if d.name != "author"]
 
 
@@ -146,9 +146,9 @@ def test_published_version_found_by_search_upgrades_the_preprint() -> None:
         published=published,
         published_via="Crossref search",
     )
-    change = enrich.plan(preprint, evidence)
+    change = merge.plan(preprint, evidence)
     assert change.new_type == "inproceedings"
-    fields = enrich.merged(preprint, change)
+    fields = merge.merged(preprint, change)
     assert "journal" not in fields  # the placeholder goes, the arXiv fields stay
     assert fields["booktitle"].startswith("{Proceedings of the 2018 Conference")
     assert fields["doi"] == "{10.18653/v1/n18-1202}" and fields["pages"] == "{2227--2237}"
@@ -165,8 +165,8 @@ def test_published_version_replaces_the_preprint_year() -> None:
         published=work("work_10.1038_s42256-021-00302-5.json"),
         published_via="arXiv's doi",
     )
-    change = enrich.plan(preprint, evidence)
-    fields = enrich.merged(preprint, change)
+    change = merge.plan(preprint, evidence)
+    fields = merge.merged(preprint, change)
     assert change.new_type == "article"
     assert fields["year"] == "{2021}" and fields["journal"] == "{Nature Machine Intelligence}"
     assert fields["eprint"] == "{1910.03193}"  # from the journal's has-preprint relation
@@ -180,8 +180,8 @@ def test_crossref_relation_upgrades_a_posted_content_preprint() -> None:
         published=work("work_journal_article_has_preprint.json"),
         published_via="Crossref relation is-preprint-of (the entry's DOI)",
     )
-    change = enrich.plan(preprint, evidence)
-    fields = enrich.merged(preprint, change)
+    change = merge.plan(preprint, evidence)
+    fields = merge.merged(preprint, change)
     assert change.new_type == "article"
     assert fields["doi"] == "{10.1002/ece3.2314}" and fields["year"] == "{2016}"
     assert "howpublished" not in fields  # bioRxiv's record gives way to the journal's
@@ -191,20 +191,20 @@ def test_strict_match_rejects_near_misses() -> None:
     published = search_item("search_elmo.json", "10.18653/v1/n18-1202")
     families = ["peters", "neumann"]
     title = "Deep contextualized word representations"
-    assert enrich.strict_match(title, families, "2018", published)
-    assert not enrich.strict_match(
+    assert merge.strict_match(title, families, "2018", published)
+    assert not merge.strict_match(
         "Deep contextual word representations", families, "2018", published
     )
-    assert not enrich.strict_match(title, ["smith", "jones"], "2018", published)
-    assert not enrich.strict_match(title, families, "2009", published)
+    assert not merge.strict_match(title, ["smith", "jones"], "2018", published)
+    assert not merge.strict_match(title, families, "2009", published)
     redeposit = search_item("search_attention_trap.json", "10.65215/nxvz2v36")
-    assert not enrich.is_published_kind(redeposit)
+    assert not merge.is_published_kind(redeposit)
 
 
 def test_malformed_merge_is_refused() -> None:
-    problems = enrich.check_fields("x2020y", "misc", {"title": "{unbalanced {brace}"})
+    problems = merge.check_fields("x2020y", "misc", {"title": "{unbalanced {brace}"})
     assert problems and "unbalanced" in problems[0]
-    assert enrich.check_fields("bad key", "misc", {"title": "{t}"}) == ["invalid key 'bad key'"]
+    assert merge.check_fields("bad key", "misc", {"title": "{t}"}) == ["invalid key 'bad key'"]
 
 
 # ---- the command -------------------------------------------------------------------------------
@@ -360,7 +360,7 @@ def test_progress_bar_only_on_a_terminal(monkeypatch: pytest.MonkeyPatch) -> Non
 def test_contact_address_from_environment_or_group_toml(
     bib: Path, mocked: responses.RequestsMock, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from dlg_bib.sources import setup
+    from dlg_bib.enrich import setup
 
     assert setup.contact_address(bib / "group.toml") == "dlg-tests@example.org"
     assert run(bib, "sadasivan2012methylphenidate").exit_code == 0
@@ -373,8 +373,8 @@ def test_contact_address_from_environment_or_group_toml(
 
 @responses.activate
 def test_resolver_follows_is_preprint_of_from_the_entry_doi(tmp_path: Path) -> None:
+    from dlg_bib.enrich.resolver import Resolver
     from dlg_bib.sources.crossref import CrossrefSource
-    from dlg_bib.sources.resolver import Resolver
     from tests.sources_support import make_client
 
     for doi, name in [
@@ -395,7 +395,7 @@ def test_malformed_merged_entries_are_not_written(
     bib: Path, mocked: responses.RequestsMock, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     before = (bib / "references.bib").read_bytes()
-    monkeypatch.setattr(enrich, "escape_tex", lambda text: "{" + text)  # a broken encoder
+    monkeypatch.setattr(merge, "escape_tex", lambda text: "{" + text)  # a broken encoder
     result = run(bib, "vaswani2017attention")
     assert result.exit_code == 1
     assert "vaswani2017attention: not written: abstract: unbalanced braces" in result.output
@@ -404,13 +404,13 @@ def test_malformed_merged_entries_are_not_written(
 
 def test_a_further_finder_can_confirm_a_published_version() -> None:
     """The door left open for dblp/OpenAlex: a finder answering a Proposal of its own."""
-    from dlg_bib.sources.resolver import Query, Resolver
+    from dlg_bib.enrich.resolver import Query, Resolver
 
     class VenueFinder:
         name = "a test finder"
 
-        def find(self, query: Query) -> enrich.Proposal | None:
-            proposal = enrich.Proposal("test source", "inproceedings")
+        def find(self, query: Query) -> merge.Proposal | None:
+            proposal = merge.Proposal("test source", "inproceedings")
             proposal.put(
                 "booktitle", "Advances in Neural Information Processing Systems", "NeurIPS"
             )
@@ -426,9 +426,9 @@ def test_a_further_finder_can_confirm_a_published_version() -> None:
         archiveprefix="arXiv",
     )
     evidence = Resolver(None, None, finders=[VenueFinder()]).resolve(preprint)
-    change = enrich.plan(preprint, evidence)
+    change = merge.plan(preprint, evidence)
     assert change.new_type == "inproceedings" and change.published_via == "a test finder"
-    assert enrich.merged(preprint, change)["booktitle"].startswith("{Advances in Neural")
+    assert merge.merged(preprint, change)["booktitle"].startswith("{Advances in Neural")
 
 
 def test_dblp_confirms_what_arxiv_and_crossref_could_not(
@@ -461,8 +461,8 @@ def test_abstracts_come_from_arxiv_only() -> None:
     # arXiv's descriptive metadata is CC0; publishers keep the copyright of the abstracts
     # they deposit with Crossref, and bib/ is published.
     (record,) = parse_feed(arxiv_body("new_1706.03762_attention.xml"))
-    assert record.summary and "abstract" in enrich.arxiv_proposal(record).values
+    assert record.summary and "abstract" in merge.arxiv_proposal(record).values
     message = json.loads(crossref_body("work_journal_article_jats_abstract.json"))["message"]
     work = parse_work(message)
     assert work.abstract
-    assert "abstract" not in enrich.crossref_proposal(work).values
+    assert "abstract" not in merge.crossref_proposal(work).values

@@ -1,7 +1,7 @@
 """The best legal free copy of an entry, from OpenAlex/Unpaywall works and the entry itself.
 
 Pure: the sources (`sources.openalex`, `sources.unpaywall`) parse answers into the `OaWork`
-and `OaLocation` records defined here; this module decides.
+and `OaLocation` records of `sources.records`; this module decides.
 
 Rules:
 
@@ -39,6 +39,15 @@ from urllib.parse import urlsplit
 from dlg_bib.library import ids, normalize
 from dlg_bib.library.matching import Person, entry_people, shares_author, title_key, year_of
 from dlg_bib.library.model import Entry
+from dlg_bib.sources.records import (
+    ARXIV,
+    PMC,
+    PUBLISHER,
+    REPOSITORY,
+    WEB,
+    OaLocation,
+    OaWork,
+)
 
 F_URL = "oaurl"
 F_VERSION = "oaversion"
@@ -48,17 +57,6 @@ F_NOTE = "oanote"
 OA_FIELDS = (F_URL, F_VERSION, F_LICENSE, F_HOST, F_NOTE)
 NONE_KNOWN = "no legal free copy known"
 
-PUBLISHER = "publisher"
-ARXIV = "arxiv"
-PMC = "pmc"
-REPOSITORY = "repository"
-WEB = "web"
-
-VERSIONS = {
-    "publishedversion": "published",
-    "acceptedversion": "accepted",
-    "submittedversion": "submitted",
-}
 _VERSION_RANK = {"published": 3, "accepted": 2, "submitted": 1}
 _HOST_RANK = {PUBLISHER: 2, PMC: 1, ARXIV: 1, REPOSITORY: 0, WEB: 0}
 # Publishers that host their proceedings openly: a link there is the published version.
@@ -90,34 +88,6 @@ _THESIS = re.compile(r"thesis|dissertation", re.IGNORECASE)
 _DOI_URL = re.compile(r"^https?://(?:dx\.)?doi\.org/(.+)$", re.IGNORECASE)
 YEAR_SLACK = 1
 MIN_PREFIX_TITLE = 30
-
-
-@dataclass(frozen=True)
-class OaLocation:
-    """One place a work can be read."""
-
-    url: str  # the link to record: the PDF when known, else the landing page
-    landing_url: str = ""
-    pdf_url: str = ""
-    version: str = ""  # published, accepted, submitted or ""
-    license: str = ""
-    host: str = REPOSITORY  # publisher, arxiv, pmc or repository
-    host_name: str = ""  # the source's display name, for messages
-    is_oa: bool = True
-    location_id: str = ""  # OpenAlex's location id (doi:…, pmh:…, mag:…) when given
-    raw_type: str = ""  # the repository's own type, e.g. info:eu-repo/semantics/masterThesis
-
-
-@dataclass(frozen=True)
-class OaWork:
-    """A work as OpenAlex or Unpaywall describe it, with its locations."""
-
-    source: str  # openalex or unpaywall
-    doi: str  # bare DOI, as the source writes it ("" when none)
-    title: str | None  # None when the source gives none (old Unpaywall records)
-    year: int | None
-    authors: tuple[str, ...]  # raw author names in order
-    locations: tuple[OaLocation, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -164,21 +134,6 @@ class FreeCopy:
             F_HOST: self.location.host,
         }
         return {name: value for name, value in values.items() if value}
-
-
-def version_name(value: str | None) -> str:
-    """`publishedVersion` -> `published`; unknown values -> ""."""
-    return VERSIONS.get((value or "").strip().lower(), "")
-
-
-def host_kind(url: str, declared: str, name: str = "") -> str:
-    """arxiv / pmc from the link or repository name, else the declared kind."""
-    text = f"{url} {name}".lower()
-    if "arxiv.org" in text:
-        return ARXIV
-    if "ncbi.nlm.nih.gov/pmc" in text or "europepmc.org" in text or "pubmed central" in text:
-        return PMC
-    return PUBLISHER if declared == PUBLISHER else REPOSITORY
 
 
 def _same_doi(a: str, b: str) -> bool:

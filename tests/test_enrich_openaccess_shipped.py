@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from dlg_bib.enrich.openaccess import NONE_KNOWN
 from dlg_bib.library import ids, normalize
 from dlg_bib.library.database import open_database
-from dlg_bib.openaccess import NONE_KNOWN
 
 SHIPPED = Path(__file__).parent.parent / "bib"
 HOSTS = {"publisher", "arxiv", "pmc", "repository", "web"}

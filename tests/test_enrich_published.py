@@ -8,9 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from dlg_bib.library.matching import entry_people, same_person, strip_homonym, title_key
-from dlg_bib.library.model import Entry
-from dlg_bib.published import (
+from dlg_bib.enrich.published import (
     AMBIGUOUS,
     CONFIRMED,
     NO_MATCH,
@@ -20,6 +18,8 @@ from dlg_bib.published import (
     decide,
     published_fields,
 )
+from dlg_bib.library.matching import entry_people, same_person, strip_homonym, title_key
+from dlg_bib.library.model import Entry
 from dlg_bib.sources.dblp import DblpLookup, DblpRecord, parse_records
 
 FIXTURES = Path(__file__).parent / "fixtures" / "dblp"

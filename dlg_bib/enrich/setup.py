@@ -23,28 +23,27 @@ import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import platformdirs
-
-from dlg_bib.sources.arxiv import ArxivSource
-from dlg_bib.sources.crossref import CrossrefSource
-from dlg_bib.sources.dblp import DblpSource
-from dlg_bib.sources.freecopy import FreeCopyFinder
-from dlg_bib.sources.http import Clock, DiskCache, HttpClient, Mode
-from dlg_bib.sources.openalex import KEY_ENV, OpenAlexSource
-from dlg_bib.sources.resolver import (
+from dlg_bib import transport
+from dlg_bib.enrich.freecopy import FreeCopyFinder
+from dlg_bib.enrich.published import DBLP_TEXT
+from dlg_bib.enrich.resolver import (
     CrossrefSearchFinder,
     DblpFinder,
     PublishedVersionFinder,
     Resolver,
 )
+from dlg_bib.sources.arxiv import ArxivSource
+from dlg_bib.sources.crossref import CrossrefSource
+from dlg_bib.sources.dblp import DblpSource
+from dlg_bib.sources.http import Clock, DiskCache, HttpClient, Mode
+from dlg_bib.sources.openalex import KEY_ENV, OpenAlexSource
 from dlg_bib.sources.unpaywall import UnpaywallSource
 
 ALL_SOURCES = ("arxiv", "crossref", "dblp", "openalex", "unpaywall")
 
 
 def cache_dir() -> Path:
-    configured = os.environ.get("DLG_BIB_CACHE_DIR", "").strip()
-    return Path(configured) if configured else Path(platformdirs.user_cache_dir("dlg-bib"))
+    return transport.cache_dir()
 
 
 def _enrich_setting(metadata_path: Path | None, name: str) -> str | None:
@@ -96,7 +95,7 @@ def make_run(
     client = HttpClient(contact=contact, cache=DiskCache(cache_dir()), mode=mode, clock=clock)
     arxiv = ArxivSource(client) if "arxiv" in use else None
     crossref = CrossrefSource(client, workers=workers) if "crossref" in use else None
-    dblp = DblpSource(client) if "dblp" in use else None
+    dblp = DblpSource(client, text=DBLP_TEXT) if "dblp" in use else None
     finders: list[PublishedVersionFinder] = []
     if crossref is not None:
         finders.append(CrossrefSearchFinder(crossref))

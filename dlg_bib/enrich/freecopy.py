@@ -13,10 +13,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from dlg_bib.enrich.openaccess import EntryFacts, FreeCopy, choose_free_copy
 from dlg_bib.library import normalize
 from dlg_bib.library.model import Entry
-from dlg_bib.openaccess import EntryFacts, FreeCopy, OaWork, choose_free_copy
 from dlg_bib.sources.openalex import OpenAlexResult, OpenAlexSource
+from dlg_bib.sources.records import OaWork
 from dlg_bib.sources.unpaywall import UnpaywallResult, UnpaywallSource
 
 

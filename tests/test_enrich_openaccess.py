@@ -6,17 +6,15 @@ from dataclasses import replace
 
 import pytest
 
+from dlg_bib.enrich.openaccess import NONE_KNOWN, EntryFacts, choose_free_copy
 from dlg_bib.library.model import Entry
-from dlg_bib.openaccess import (
+from dlg_bib.sources.records import (
     ARXIV,
-    NONE_KNOWN,
     PMC,
     PUBLISHER,
     REPOSITORY,
-    EntryFacts,
     OaLocation,
     OaWork,
-    choose_free_copy,
     host_kind,
     version_name,
 )

@@ -22,14 +22,15 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
 
 from dlg_bib.library import normalize
 from dlg_bib.library.matching import Person, entry_people, same_person, title_key, year_of
 from dlg_bib.library.model import Entry
+from dlg_bib.sources.dblp import DblpLookup, DblpRecord, DblpSource, TextRules
+from dlg_bib.text import latex_to_text
 
-if TYPE_CHECKING:
-    from dlg_bib.sources.dblp import DblpLookup, DblpRecord
+# How the dblp source reads text: dblp's BibTeX export decoded, titles folded, as here.
+DBLP_TEXT = TextRules(decode=latex_to_text, title_key=title_key)
 
 YEAR_SPAN = 3
 PAPER_TYPES = {
@@ -161,3 +162,12 @@ def published_fields(record: DblpRecord) -> tuple[str, dict[str, str]]:
         "url": _useful_url(record.url),
     }
     return entry_type, {name: value for name, value in values.items() if value}
+
+
+def published_version(source: DblpSource, preprint: Preprint) -> PublishedDecision:
+    """The published version of a preprint according to dblp: look the title up, decide,
+    and for a search-API record read its full venue fields first."""
+    decision = decide(preprint, source.find(latex_to_text(preprint.title, keep_math=False)))
+    if decision.record is None or decision.record.complete:
+        return decision
+    return decide(preprint, DblpLookup((source.complete(decision.record),), via="search"))

@@ -1,7 +1,7 @@
 """Ask the sources about entries: arXiv records (batched), Crossref works, published versions.
 
 No HTTP of its own (that is in the source modules) and no merge policy (that is `enrich`): it
-gathers `enrich.Evidence` per entry. The published version of a preprint is looked for, in
+gathers `merge.Evidence` per entry. The published version of a preprint is looked for, in
 order, through the entry's own DOI, arXiv's `doi`, Crossref relations (`is-preprint-of`), a
 strict Crossref search and then dblp (`DblpFinder`), which also knows the venues without
 DOIs (NeurIPS, ICLR, PMLR). Conference papers and articles written without any venue and
@@ -14,13 +14,14 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Protocol
 
-from dlg_bib import enrich
-from dlg_bib.enrich import Evidence, Proposal
+from dlg_bib.enrich import merge
+from dlg_bib.enrich.arxiv import fetch as fetch_arxiv
+from dlg_bib.enrich.merge import Evidence, Proposal
+from dlg_bib.enrich.published import UNAVAILABLE, Preprint, arxiv_year, published_version
 from dlg_bib.errors import SourceError
 from dlg_bib.library import normalize
 from dlg_bib.library.matching import Person, entry_people, year_of
 from dlg_bib.library.model import Entry
-from dlg_bib.published import UNAVAILABLE, Preprint, arxiv_year
 from dlg_bib.sources import dblp
 from dlg_bib.sources.arxiv import ArxivRecord, ArxivSource
 from dlg_bib.sources.crossref import CrossrefSource, CrossrefWork
@@ -57,8 +58,8 @@ class Finding:
 class PublishedVersionFinder(Protocol):
     """A way to find the published version of a preprint (Crossref search now; dblp later).
 
-    A finder answers a Crossref work, or an `enrich.Proposal` built from its own records
-    (values escaped with `enrich.escape_plain`, `entry_type` set), or None."""
+    A finder answers a Crossref work, or an `merge.Proposal` built from its own records
+    (values escaped with `merge.escape_plain`, `entry_type` set), or None."""
 
     name: str
 
@@ -81,9 +82,9 @@ class DblpFinder:
         preprint = Preprint(
             title=query.title, authors=query.people, years=query.years, arxiv_id=query.arxiv_id
         )
-        decision = dblp.published_version(self.source, preprint)
+        decision = published_version(self.source, preprint)
         if decision.confirmed:
-            proposal = enrich.record_proposal(
+            proposal = merge.record_proposal(
                 "dblp (published version)", decision.entry_type, decision.fields
             )
             return Finding(proposal, via=f"dblp ({decision.reason})")
@@ -110,9 +111,9 @@ def find_by_search(
         return None
     text = " ".join([query.title, *query.families[:3]])
     for work in crossref.search(text):
-        if published_only and not enrich.is_published_kind(work):
+        if published_only and not merge.is_published_kind(work):
             continue  # also drops posted-content re-deposits and arXiv's own DOIs
-        if enrich.strict_match(query.title, query.families, query.year, work):
+        if merge.strict_match(query.title, query.families, query.year, work):
             return work
     return None
 
@@ -120,9 +121,9 @@ def find_by_search(
 def query_of(entry: Entry, record: ArxivRecord | None) -> Query:
     # Plain text for the search engine: `{BERT}: Pre-training` -> `BERT: Pre-training`.
     title = latex_to_text(entry.get("title"), keep_math=False) or (record.title if record else "")
-    families = enrich._families_of_entry(entry)
+    families = merge._families_of_entry(entry)
     if not families and record is not None:
-        families = [enrich.comparable(a.split()[-1]) for a in record.authors if a.split()]
+        families = [merge.comparable(a.split()[-1]) for a in record.authors if a.split()]
     year = entry.get("year") or (record.year if record else "")
     people = entry_people(entry.get("author")) if entry.has("author") else []
     if not people and record is not None:
@@ -184,7 +185,7 @@ class Resolver:
         if not wanted:
             return
         self._arxiv_asked.update(wanted)
-        result = self.arxiv.fetch(wanted)
+        result = fetch_arxiv(self.arxiv, wanted)
         self.arxiv_records.update(result.records)
         for arxiv_id in result.missing:
             self.arxiv_problems[arxiv_id] = f"arXiv has no paper {arxiv_id}"
@@ -279,13 +280,13 @@ class Resolver:
         self, work: CrossrefWork, evidence: Evidence, via: str, preprint: bool
     ) -> None:
         """A Crossref work is the published version itself, or points to it (is-preprint-of)."""
-        if enrich.is_published_kind(work):
+        if merge.is_published_kind(work):
             if preprint:
                 evidence.published, evidence.published_via = work, via
             return
         for target in work.relations.get("is-preprint-of", ()):
             published = self.crossref_source.work(target)
-            if published is not None and enrich.is_published_kind(published):
+            if published is not None and merge.is_published_kind(published):
                 evidence.published = published
                 evidence.published_via = f"Crossref relation is-preprint-of ({via})"
                 return

@@ -1,0 +1,114 @@
+"""The direction of the imports (README, "Development"): `sources/` (one client per API)
+imports nothing of the core but the neutral modules, and no two parts of dlg_bib import each
+other, directly or around a loop. Read from the source with ast: no module is imported."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+PACKAGE = Path(__file__).resolve().parent.parent / "dlg_bib"
+# What any layer may import: errors, the transport rules, the Retry-After parser, the version.
+NEUTRAL = frozenset({"dlg_bib", "dlg_bib.errors", "dlg_bib.transport", "dlg_bib.retry_after"})
+
+
+def module_name(path: Path) -> str:
+    parts = list(path.relative_to(PACKAGE.parent).with_suffix("").parts)
+    if parts[-1] == "__init__":
+        parts.pop()
+    return ".".join(parts)
+
+
+def imports_of(path: Path) -> set[str]:
+    """The dlg_bib modules a module imports (`from dlg_bib import x` names dlg_bib.x when x
+    is a module, else dlg_bib itself), at any depth: a function-level import counts too."""
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text("utf-8"))):
+        if isinstance(node, ast.Import):
+            found.update(a.name for a in node.names if a.name.split(".")[0] == "dlg_bib")
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            if node.module.split(".")[0] != "dlg_bib":
+                continue
+            for alias in node.names:
+                candidate = f"{node.module}.{alias.name}"
+                found.add(candidate if candidate in MODULES else node.module)
+    return found
+
+
+MODULES = {module_name(p): p for p in PACKAGE.rglob("*.py")}
+
+
+def test_the_import_reader_sees_the_imports() -> None:
+    # The check below is only as good as this reader: it must see a known edge.
+    assert "dlg_bib.sources.http" in imports_of(MODULES["dlg_bib.sources.crossref"])
+    assert "dlg_bib.sources.dblp" in imports_of(MODULES["dlg_bib.enrich.published"])
+
+
+@pytest.mark.parametrize(
+    "name", sorted(n for n in MODULES if n.startswith("dlg_bib.sources")), ids=str
+)
+def test_sources_import_only_sources_and_the_neutral_modules(name: str) -> None:
+    outside = {
+        m
+        for m in imports_of(MODULES[name])
+        if not m.startswith("dlg_bib.sources") and m not in NEUTRAL
+    }
+    assert not outside, f"{name} imports the core: {sorted(outside)}"
+
+
+def part_of(module: str) -> str:
+    """The top-level package or module of dlg_bib a module belongs to (`dlg_bib.enrich`)."""
+    return ".".join(module.split(".")[:2])
+
+
+# Imports that close a loop today, each owned by work in progress elsewhere; the test fails
+# when one of them is gone (shrink this list) or when any other loop appears.
+KNOWN_LOOP_EDGES = {
+    # matching decodes LaTeX with render.context.decode: the one LaTeX codec will move it.
+    ("dlg_bib.library.matching", "dlg_bib.render"),
+    # export.csl decodes with render.context and render.index builds on export.csl: the
+    # one CSL mapping belongs below both.
+    ("dlg_bib.export", "dlg_bib.render"),
+}
+
+
+def part_graph() -> dict[str, set[str]]:
+    graph: dict[str, set[str]] = {}
+    for name, path in MODULES.items():
+        here = part_of(name)
+        if here == "dlg_bib":
+            continue  # the package's __init__ (the version) imports nothing
+        targets = {part_of(m) for m in imports_of(path)} - {here, "dlg_bib"}
+        graph.setdefault(here, set()).update(targets)
+    return graph
+
+
+def test_no_import_cycles_between_the_parts_of_dlg_bib() -> None:
+    graph = part_graph()
+    for source, target in KNOWN_LOOP_EDGES:
+        assert target in graph[source], f"{source} -> {target} is gone: drop it from the list"
+        graph[source].discard(target)
+    cycles = []
+    # A part is in a cycle when it can reach itself; report each with the path found.
+    for start in sorted(graph):
+        trail = _path(graph, start, start)
+        if trail:
+            cycles.append(" -> ".join(trail))
+    assert not cycles, "import cycles:\n" + "\n".join(cycles)
+
+
+def _path(graph: dict[str, set[str]], start: str, goal: str) -> list[str]:
+    todo: list[list[str]] = [[start, n] for n in sorted(graph.get(start, ()))]
+    seen: set[str] = set()
+    while todo:
+        trail = todo.pop()
+        node = trail[-1]
+        if node == goal:
+            return trail
+        if node in seen:
+            continue
+        seen.add(node)
+        todo.extend([*trail, n] for n in sorted(graph.get(node, ())))
+    return []
