@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from dlg_bib.bibtex.syntax import is_valid_key
 from dlg_bib.library.database import open_database
-from dlg_bib.library.keys import is_house_key, is_valid_key, key_listing
+from dlg_bib.library.keys import is_house_key, key_listing
 from tests.conftest import FIXTURES
 
 

@@ -58,9 +58,15 @@ def test_sources_import_only_sources_and_the_neutral_modules(name: str) -> None:
     assert not outside, f"{name} imports the core: {sorted(outside)}"
 
 
+# The BibTeX format and the library are one layer (README, "Development"): the store builds
+# the library's entries, which read the format's values. Inside it they may import each other.
+ONE_LAYER = {"dlg_bib.bibtex": "dlg_bib.library"}
+
+
 def part_of(module: str) -> str:
     """The top-level package or module of dlg_bib a module belongs to (`dlg_bib.enrich`)."""
-    return ".".join(module.split(".")[:2])
+    part = ".".join(module.split(".")[:2])
+    return ONE_LAYER.get(part, part)
 
 
 # Imports that close a loop today, each owned by work in progress elsewhere; the test fails

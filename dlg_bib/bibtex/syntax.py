@@ -11,7 +11,19 @@ from dataclasses import dataclass
 from bibtexparser import model as bpm
 
 from dlg_bib.bibtex import values
-from dlg_bib.library.keys import is_valid_key
+
+# What BibTeX or biber refuse in a key, or what ends it early: whitespace, the comma that
+# ends it, braces and quotes that delimit values, `#` (concatenation), `%` (a TeX comment in
+# `\cite{…}` and the .aux file) and `\` (a TeX command). Anything else
+# (`1982A&A...114..278B` from NASA ADS, `IJCAI01*425`) is a key both read and cite.
+_REJECTED_IN_KEY = re.compile(r'[\s,{}"#%\\]')
+
+
+def is_valid_key(key: str) -> bool:
+    """Accepted by BibTeX and biber and citable from LaTeX: not empty; no whitespace, commas,
+    braces, quotes, `#`, `%` or `\\`."""
+    return bool(key) and _REJECTED_IN_KEY.search(key) is None
+
 
 # A value that swallowed the next field: `{One}\n  year = 2020` (missing comma).
 _SWALLOWED_FIELD = re.compile(r"[}\"\d]\s*\n\s*([A-Za-z][\w-]*)\s*=")

@@ -21,10 +21,10 @@ from pylatexenc.latexencode import UnicodeToLatexEncoder
 from dlg_bib.bibtex import values
 from dlg_bib.bibtex.names import parse_names
 from dlg_bib.bibtex.store import format_entry
+from dlg_bib.bibtex.syntax import is_valid_key
 from dlg_bib.enrich.openaccess import F_NOTE, F_URL, NONE_KNOWN, OA_FIELDS, FreeCopy
 from dlg_bib.library import normalize
 from dlg_bib.library.ids import normalize_doi
-from dlg_bib.library.keys import is_valid_key
 from dlg_bib.library.model import Entry
 from dlg_bib.sources.arxiv import ArxivRecord
 from dlg_bib.sources.crossref import CrossrefWork, Person

@@ -12,9 +12,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from dlg_bib.bibtex.syntax import is_valid_key
 from dlg_bib.errors import UnknownNameError
 from dlg_bib.export.aux import read_aux
-from dlg_bib.library.keys import is_valid_key
 from dlg_bib.library.model import Database, Entry, normalize_label
 
 

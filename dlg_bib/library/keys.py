@@ -28,11 +28,6 @@ STOPWORDS = frozenset(
 )
 # Keys dlg-bib makes: the house alphabet, safe everywhere a key travels (URLs, file names).
 HOUSE_KEY = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_:.+/-]*$")
-# What BibTeX or biber refuse in a key, or what ends it early: whitespace, the comma that
-# ends it, braces and quotes that delimit values, `#` (concatenation), `%` (a TeX comment in
-# `\cite{…}` and the .aux file) and `\` (a TeX command). Anything else
-# (`1982A&A...114..278B` from NASA ADS, `IJCAI01*425`) is a key both read and cite.
-_REJECTED_IN_KEY = re.compile(r'[\s,{}"#%\\]')
 
 
 def _slug(text: str) -> str:
@@ -93,12 +88,6 @@ def _suffixes() -> Iterable[str]:
     for a in letters:
         for b in letters:
             yield a + b
-
-
-def is_valid_key(key: str) -> bool:
-    """Accepted by BibTeX and biber and citable from LaTeX: not empty; no whitespace, commas,
-    braces, quotes, `#`, `%` or `\\`."""
-    return bool(key) and _REJECTED_IN_KEY.search(key) is None
 
 
 def is_house_key(key: str) -> bool:

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from dlg_bib.bibtex import store, values
+from dlg_bib.bibtex.syntax import is_valid_key
 from dlg_bib.bibtex.values import braced
 from dlg_bib.errors import ParseError
 from dlg_bib.library import ids, keys
@@ -180,7 +181,7 @@ def _merge(into: Entry, incoming: Entry) -> list[tuple[str, str]]:
 
 def _add_alias(entry: Entry, alias: str, taken: list[str]) -> None:
     # An alias equal to another entry's key makes biber drop one of the two entries.
-    if not keys.is_valid_key(alias) or alias.lower() in {k.lower() for k in taken}:
+    if not is_valid_key(alias) or alias.lower() in {k.lower() for k in taken}:
         return
     current = entry.aliases
     if alias.lower() not in {a.lower() for a in current}:
