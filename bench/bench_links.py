@@ -2,7 +2,7 @@
 
 Every tool runs at its defaults, in the same run, interleaved, whole processes, medians:
 
-- dlg-bib (aiohttp transport): `--per-host 2 --concurrency 32 --timeout 10`, its defaults;
+- dlg-bib (aiohttp transport): `--per-host 6 --concurrency 100 --timeout 10`, its defaults;
 - dlg-bib as on branch `main` (the hand-written HTTP/1.1 client), same options, when the
   bench runs in a git checkout that has `main` (`--old-ref`; the package is exported with
   `git archive` into a temp folder and run from there);
@@ -19,7 +19,7 @@ to the loopback), one listening socket each, so per-host limits act as on the re
 server (asyncio, one thread) answers every request after 50 ms with a realistic mix: pages,
 permanent and temporary redirects, 404/410, bot walls, servers that refuse HEAD, server
 errors. It counts requests in flight per Host header: "peak/host" must stay within
-dlg-bib's `--per-host` (2).
+dlg-bib's `--per-host` (6).
 
 Accuracy: dlg-bib must give the expected verdict (ok/redirected/dead/blocked/error) for every
 link. linkinator only says broken or not, so for both we count "dead decided right": broken
@@ -62,6 +62,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from dlg_bib.links.check import CheckOptions
+
 LATENCY = 0.05
 # (share of links, route, expected dlg-bib verdict, really gone?, requests dlg-bib sends)
 MIX: list[tuple[float, str, str, bool, int]] = [
@@ -79,8 +81,9 @@ N_LINKS = 1000
 N_HOSTS = 20
 HANG_LINKS = 5  # per hanging host
 RUNS = 3
-DEFAULT_PER_HOST = 2  # dlg-bib's defaults, for the floors and the peak check
-DEFAULT_CONCURRENCY = 32
+# dlg-bib's defaults, for the floors and the peak check.
+DEFAULT_PER_HOST = CheckOptions.per_host
+DEFAULT_CONCURRENCY = CheckOptions.concurrency
 DEFAULT_TIMEOUT = 10.0
 
 

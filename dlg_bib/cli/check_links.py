@@ -40,14 +40,14 @@ RENDERERS = {"table": render_table, "json": render_json, "markdown": render_mark
 @click.option(
     "--concurrency",
     type=click.IntRange(1, MAX_CONCURRENCY),
-    default=32,
+    default=CheckOptions.concurrency,
     show_default=True,
     help="Requests in flight overall (fewer if the open-files limit is lower).",
 )
 @click.option(
     "--per-host",
     type=click.IntRange(1, MAX_CONCURRENCY),
-    default=2,
+    default=CheckOptions.per_host,
     show_default=True,
     help="Requests in flight per host (arXiv, doi.org and Crossref keep their own stricter rules).",
 )
