@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from dlg_bib import ids
+from dlg_bib.latex import to_text
 from dlg_bib.model import Entry
 from dlg_bib.names import parse_names
 
@@ -29,11 +30,7 @@ _FOLD_LETTERS = str.maketrans(
 
 def fold(text: str) -> str:
     """Lower-case ASCII letters and digits, words separated by single spaces."""
-    # The renderer's decoder: its fast path skips pylatexenc (~1 ms a value). Imported on
-    # first use: lint folds few values (title keys need no decoding) and starts faster.
-    from dlg_bib.render.context import decode
-
-    plain = decode(text)
+    plain = to_text(text)
     if not plain.isascii():
         plain = _ascii_letters(plain)
     return " ".join(_NOT_ALNUM.sub(" ", plain.lower()).split())

@@ -77,13 +77,6 @@ def test_arxiv_tex_keeps_math_and_escapes_text_specials() -> None:
     assert enrich.escape_tex("costs $5 {") == r"costs \$5 \textbraceleft{}"
 
 
-def test_case_protection_for_acronyms_and_camel_case() -> None:
-    assert enrich.protect_case("BERT and GloVe on ImageNet, in Paris") == (
-        "{BERT} and {GloVe} on {ImageNet}, in Paris"
-    )
-    assert enrich.protect_case("$O(N)$ Time") == "$O(N)$ Time"
-
-
 def test_pages_use_double_hyphens() -> None:
     assert enrich.format_pages("635–641") == "635--641"
     assert enrich.format_pages("5998 - 6008") == "5998--6008"

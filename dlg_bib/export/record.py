@@ -10,8 +10,7 @@ from functools import lru_cache
 from typing import Protocol
 from urllib.parse import quote
 
-from dlg_bib import ids, values
-from dlg_bib.export import latex
+from dlg_bib import ids, latex, values
 from dlg_bib.model import Entry
 from dlg_bib.values import MONTH_MACROS
 

@@ -26,10 +26,10 @@ from typing import Any
 import bibtexparser
 
 from dlg_bib.errors import SourceError
+from dlg_bib.latex import to_text
 from dlg_bib.matching import strip_homonym, title_key
 from dlg_bib.published import Preprint, PublishedDecision, decide
 from dlg_bib.sources.http import HttpClient, Pacer, Response, SourcePolicy, request_key
-from dlg_bib.text import latex_to_text
 
 NAME = "dblp"
 DEFAULT_SPARQL = "https://sparql.dblp.org/sparql"
@@ -154,7 +154,7 @@ def _sparql_string(text: str) -> str:
 
 def title_range(title: str) -> tuple[str, str]:
     """[lo, hi) on lower-cased titles: every dblp title starting with the title's prefix."""
-    plain = " ".join(latex_to_text(title, keep_math=False).lower().split())
+    plain = " ".join(to_text(title).lower().split())
     lo = plain[:PREFIX_CHARS].rstrip()
     hi = lo[:-1] + chr(ord(lo[-1]) + 1) if lo else "\uffff"
     return lo, hi
@@ -354,7 +354,7 @@ def parse_search(data: Any) -> list[DblpRecord] | None:
 
 def search_words(title: str) -> str:
     """The title as plain words: dblp treats every word as a prefix and ANDs them."""
-    plain = latex_to_text(title, keep_math=False)
+    plain = to_text(title)
     return " ".join(re.sub(r"[^\w]+", " ", plain).split())
 
 
@@ -363,7 +363,7 @@ def search_words(title: str) -> str:
 
 def _bib_value(fields: Mapping[str, str], name: str) -> str:
     value = fields.get(name, "")
-    return " ".join(latex_to_text(value).split()) if value else ""
+    return " ".join(to_text(value, keep_math=True).split()) if value else ""
 
 
 def _bib_link(fields: Mapping[str, str], name: str) -> str:

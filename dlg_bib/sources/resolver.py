@@ -17,13 +17,13 @@ from typing import Protocol
 from dlg_bib import enrich, normalize
 from dlg_bib.enrich import Evidence, Proposal
 from dlg_bib.errors import SourceError
+from dlg_bib.latex import to_text
 from dlg_bib.matching import Person, entry_people, year_of
 from dlg_bib.model import Entry
 from dlg_bib.published import UNAVAILABLE, Preprint, arxiv_year
 from dlg_bib.sources import dblp
 from dlg_bib.sources.arxiv import ArxivRecord, ArxivSource
 from dlg_bib.sources.crossref import CrossrefSource, CrossrefWork
-from dlg_bib.text import latex_to_text
 
 # Entry types whose venue (journal/booktitle) dblp can fill when it is missing.
 VENUE_TYPES = frozenset({"inproceedings", "conference", "article", "incollection"})
@@ -118,7 +118,7 @@ def find_by_search(
 
 def query_of(entry: Entry, record: ArxivRecord | None) -> Query:
     # Plain text for the search engine: `{BERT}: Pre-training` -> `BERT: Pre-training`.
-    title = latex_to_text(entry.get("title"), keep_math=False) or (record.title if record else "")
+    title = to_text(entry.get("title")) or (record.title if record else "")
     families = enrich._families_of_entry(entry)
     if not families and record is not None:
         families = [enrich.comparable(a.split()[-1]) for a in record.authors if a.split()]
