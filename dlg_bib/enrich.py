@@ -19,7 +19,7 @@ from bibtexparser import model as bpm
 from dlg_bib import normalize, values
 from dlg_bib.ids import normalize_doi
 from dlg_bib.keys import is_valid_key
-from dlg_bib.latex import ascii_fold, protect_title, to_latex, to_text
+from dlg_bib.latex import ascii_fold, protect_title, safe_text, to_latex, to_text
 from dlg_bib.model import Entry
 from dlg_bib.names import parse_names
 from dlg_bib.openaccess import F_NOTE, F_URL, NONE_KNOWN, OA_FIELDS, FreeCopy
@@ -100,7 +100,6 @@ _PLAIN_SPECIALS = {
     "~": r"\textasciitilde{}",
     "^": r"\textasciicircum{}",
 }
-_UNESCAPED_TEXT_SPECIAL = re.compile(r"(?<!\\)([&%#_])")
 _UNESCAPED_DOLLAR = re.compile(r"(?<!\\)\$")
 
 
@@ -121,7 +120,8 @@ def escape_plain(text: str) -> str:
 
 def escape_tex(text: str) -> str:
     """arXiv text, which authors write in TeX: math (`$…$`) and commands are kept when the
-    text is well formed; `& % # _` outside math are escaped. Anything doubtful (odd `$`,
+    text is well formed; `& % # _` outside math are escaped as exports escape them (`_` in
+    `\\url{…}` kept). Anything doubtful (odd `$`,
     unbalanced braces, a trailing backslash) is escaped as plain text instead."""
     text = " ".join(text.split())
     dollars = len(_UNESCAPED_DOLLAR.findall(text))
@@ -133,7 +133,7 @@ def escape_tex(text: str) -> str:
         if i % 2:  # math: verbatim
             out.append("$" + piece + "$")
         else:
-            out.append(to_latex(_UNESCAPED_TEXT_SPECIAL.sub(r"\\\1", piece)))
+            out.append(safe_text(piece))
     return "".join(out)
 
 

@@ -73,6 +73,10 @@ def test_arxiv_tex_keeps_math_and_escapes_text_specials() -> None:
     assert enrich.escape_tex(r"Bounds for $\ell_1$ & $O(n^2)$ at 5%") == (
         r"Bounds for $\ell_1$ \& $O(n^2)$ at 5\%"
     )
+    # One escaping rule with exports: a URL's `_` is not escaped, a bare one is.
+    assert enrich.escape_tex(r"code at \url{https://x.org/a_b} & more_x") == (
+        r"code at \url{https://x.org/a_b} \& more\_x"
+    )
     # Odd dollars or unbalanced braces: no TeX trusted, everything escaped.
     assert enrich.escape_tex("costs $5 {") == r"costs \$5 \textbraceleft{}"
 
