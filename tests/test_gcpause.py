@@ -6,6 +6,7 @@ import gc
 
 import pytest
 
+from dlg_bib import gcpause
 from dlg_bib.gcpause import collector_paused
 
 
@@ -30,3 +31,26 @@ def test_as_a_decorator() -> None:
         return gc.isenabled()
 
     assert inside() is False
+
+
+def test_a_short_process_freezes_what_a_paused_block_made(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """After `freeze_after_pauses` (the CLI), objects alive when the block ends are frozen,
+    so the collector's next pass does not scan them; by default nothing is frozen."""
+    monkeypatch.setattr(gcpause, "_freeze", False)  # restored after the test
+    was = gc.isenabled()
+    gc.enable()
+    try:
+        before = gc.get_freeze_count()
+        with collector_paused():
+            kept = [[] for _ in range(1000)]
+        assert gc.get_freeze_count() == before
+        gcpause.freeze_after_pauses()
+        with collector_paused():
+            kept += [[] for _ in range(1000)]
+        assert gc.get_freeze_count() >= before + 2000
+        assert gc.isenabled()
+    finally:
+        gc.unfreeze()
+        (gc.enable if was else gc.disable)()

@@ -19,6 +19,7 @@ import click
 from dlg_bib import __version__
 from dlg_bib.database import Workspace, open_workspace
 from dlg_bib.errors import EXIT_INTERRUPTED, EXIT_USAGE, DlgBibError
+from dlg_bib.gcpause import freeze_after_pauses
 
 EPILOG = """\b
 Exit codes:
@@ -130,6 +131,7 @@ def main() -> None:
     # Each run is a short batch over many small objects (10,000 entries make ~10^6):
     # the default threshold runs the cyclic collector thousands of times for nothing.
     gc.set_threshold(100_000, 50, 100)
+    freeze_after_pauses()
     sys.exit(run())
 
 

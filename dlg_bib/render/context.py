@@ -4,10 +4,10 @@ Pure: built from a `model.Database` and a `today` date, nothing else. Text is de
 LaTeX to Unicode here (by `dlg_bib.latex.to_text`, the package's one codec), only for the
 fields that are rendered (values without LaTeX skip the decoders; a LaTeX value is decoded
 once per process however often it recurs, whether lint or a renderer asked first, and
-people once per name). Each entry's fields are resolved once (`Fields`), for the README and the index
-alike: a 10,000-entry database is formatted in about 0.3 s. Escaping is left to each output:
-a reference is a list of neutral `Segment`s (text, style, link) that the Markdown, Typst and
-JSON renderers each write in their own syntax, as pybtex's backends do.
+people once per name). Each entry's fields are resolved once (`Fields`), for the README and
+the index alike: a 10,000-entry database is formatted in about 0.3 s. Escaping is left to
+each output: a reference is a list of neutral `Segment`s (text, style, link) that the
+Markdown, Typst and JSON renderers each write in their own syntax, as pybtex's backends do.
 """
 
 from __future__ import annotations
