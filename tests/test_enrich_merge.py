@@ -74,15 +74,12 @@ def test_arxiv_tex_keeps_math_and_escapes_text_specials() -> None:
     assert merge.escape_tex(r"Bounds for $\ell_1$ & $O(n^2)$ at 5%") == (
         r"Bounds for $\ell_1$ \& $O(n^2)$ at 5\%"
     )
+    # One escaping rule with exports: a URL's `_` is not escaped, a bare one is.
+    assert merge.escape_tex(r"code at \url{https://x.org/a_b} & more_x") == (
+        r"code at \url{https://x.org/a_b} \& more\_x"
+    )
     # Odd dollars or unbalanced braces: no TeX trusted, everything escaped.
     assert merge.escape_tex("costs $5 {") == r"costs \$5 \textbraceleft{}"
-
-
-def test_case_protection_for_acronyms_and_camel_case() -> None:
-    assert merge.protect_case("BERT and GloVe on ImageNet, in Paris") == (
-        "{BERT} and {GloVe} on {ImageNet}, in Paris"
-    )
-    assert merge.protect_case("$O(N)$ Time") == "$O(N)$ Time"
 
 
 def test_pages_use_double_hyphens() -> None:

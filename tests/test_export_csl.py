@@ -14,6 +14,7 @@ import pytest
 
 from dlg_bib.export import Criteria, csl, export
 from dlg_bib.library.database import open_database
+from dlg_bib.library.model import Entry
 from tests.conftest import FIXTURES, REPO
 
 SCHEMA = json.loads((FIXTURES / "export" / "csl-data.json").read_text())
@@ -162,3 +163,16 @@ def test_subtitle_note_translator_language_abstract_keywords() -> None:
 
 def test_a_date_range_is_a_csl_range() -> None:
     assert items(REALWORLD)["range1994"]["issued"] == {"date-parts": [[1994, 1], [1994, 2]]}
+
+
+def test_unknown_macros_keep_their_text_in_csl_items() -> None:
+    """Issue 13, rule 9: `\\texttt`, `\\textup`, `\\mbox` and unknown macros keep their
+    argument's text, also where the math sends the value to pylatexenc."""
+    title = (
+        r"{Liquid \texttt{Haskell}} on $\mathbb{R}$: "
+        r"\textup{refinement} types, \mbox{and} \foo{more}"
+    )
+    entry = Entry("k", "article", {"title": "{" + title + "}", "author": "{Vazou, Niki}"})
+    item = csl.to_items([entry])[0]
+    assert item["title"] == "Liquid Haskell on ℝ: refinement types, and more"
+    assert item["title-short"] == "Liquid Haskell on ℝ"

@@ -10,7 +10,7 @@ import pytest
 from dlg_bib.library.database import open_database
 from dlg_bib.library.model import Database, Entry, Group, Session, Topic
 from dlg_bib.render import context
-from dlg_bib.render.context import build_context, decode, next_session
+from dlg_bib.render.context import build_context, next_session
 
 DB = Path(__file__).parent / "fixtures" / "render" / "db"
 
@@ -18,23 +18,6 @@ DB = Path(__file__).parent / "fixtures" / "render" / "db"
 @pytest.fixture(scope="module")
 def ctx() -> context.Context:
     return build_context(open_database(DB), dt.date(2030, 1, 20))
-
-
-@pytest.mark.parametrize(
-    ("latex", "text"),
-    [
-        (r"P{\k{e}}kalska, El{\.{z}}bieta", "Pękalska, Elżbieta"),
-        (r"L{\'a}szl{\'o}", "László"),
-        (r"{BERT}: Pre-training -- 50\% \& more", "BERT: Pre-training – 50% & more"),
-        (r"$\ell_1$-regularization", "ℓ_1-regularization"),
-        (r"\input{/etc/passwd}", r"\input{/etc/passwd}"),
-        (r"a \write18{rm -rf}", r"a \write18{rm -rf}"),
-        ('#import "/etc/passwd"', '#import "/etc/passwd"'),
-        ("plain  text\nwrapped", "plain text wrapped"),
-    ],
-)
-def test_decode(latex: str, text: str) -> None:
-    assert decode(latex) == text
 
 
 def test_reference_is_formatted_in_full(ctx: context.Context) -> None:
@@ -239,28 +222,6 @@ def test_anchor_is_safe_and_unique() -> None:
     taken: set[str] = set()
     assert context.anchor_of('Ref 1"><script>', taken) == "ref-ref-1-script"
     assert context.anchor_of("ref-1-script", taken) == "ref-ref-1-script-2"
-
-
-@pytest.mark.parametrize(
-    "value",
-    [
-        "Plain title",
-        "pp. 12--21 --- a range",
-        "50% off",
-        "``quoted''",
-        "it's",
-        "e\u0301t\u00e9",
-        "  spaces\n inside ",
-        "{Braced}",
-    ],
-)
-def test_plain_values_decode_as_the_latex_path_does(value: str) -> None:
-    """decode skips the LaTeX decoder for values without LaTeX, with the same result."""
-    from dlg_bib.render.latex import fast_latex_to_text
-    from dlg_bib.text import latex_to_text
-
-    fast = fast_latex_to_text(value)
-    assert decode(value) == (fast if fast is not None else latex_to_text(value, keep_math=False))
 
 
 def test_fields_are_resolved_once_and_inherited() -> None:

@@ -12,13 +12,12 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from functools import lru_cache
 
 import bibtexparser
 from bibtexparser import model as bpm
-from pylatexenc.latexencode import UnicodeToLatexEncoder
 
 from dlg_bib.bibtex import values
+from dlg_bib.bibtex.latex import ascii_fold, protect_title, safe_text, to_latex, to_text
 from dlg_bib.bibtex.names import parse_names
 from dlg_bib.bibtex.store import format_entry
 from dlg_bib.bibtex.syntax import is_valid_key
@@ -28,7 +27,6 @@ from dlg_bib.library.ids import normalize_doi
 from dlg_bib.library.model import Entry
 from dlg_bib.sources.arxiv import ArxivRecord
 from dlg_bib.sources.crossref import CrossrefWork, Person
-from dlg_bib.text import ascii_fold, latex_to_text
 
 # The order of fields in new entries and in diffs. A field added to an existing entry goes
 # after the last field it follows in this order (the layout of bib/references.bib), so a
@@ -89,9 +87,6 @@ _VENUE_FIELD = {"article": "journal", "inproceedings": "booktitle", "incollectio
 
 # ---- remote text -> BibTeX ------------------------------------------------------------------
 
-_ENCODER = UnicodeToLatexEncoder(
-    non_ascii_only=True, replacement_latex_protection="braces-all", unknown_char_policy="keep"
-)
 # Characters special to BibTeX or LaTeX in plain text. Braces become commands, because BibTeX
 # counts `\{` as a brace too and an unbalanced value would swallow the rest of the file.
 _PLAIN_SPECIALS = {
@@ -106,19 +101,7 @@ _PLAIN_SPECIALS = {
     "~": r"\textasciitilde{}",
     "^": r"\textasciicircum{}",
 }
-_UNESCAPED_TEXT_SPECIAL = re.compile(r"(?<!\\)([&%#_])")
 _UNESCAPED_DOLLAR = re.compile(r"(?<!\\)\$")
-# A word whose capitals must survive BibTeX's title case change: BERT, GloVe, ImageNet, 3D.
-_CASED_WORD = re.compile(r"(?<![\\\w{])([A-Za-z0-9]*[A-Z][A-Za-z0-9]*(?:-[A-Za-z0-9]+)*)(?![\w}])")
-
-
-@lru_cache(maxsize=4096)
-def _encode_char(ch: str) -> str:
-    return str(_ENCODER.unicode_to_latex(ch))
-
-
-def _encode_non_ascii(text: str) -> str:
-    return "".join(ch if ch.isascii() else _encode_char(ch) for ch in text)
 
 
 def _balanced(text: str) -> bool:
@@ -133,12 +116,13 @@ def _balanced(text: str) -> bool:
 def escape_plain(text: str) -> str:
     """Plain remote text (Crossref, after markup stripping) as a safe BibTeX value body."""
     escaped = "".join(_PLAIN_SPECIALS.get(ch, ch) for ch in " ".join(text.split()))
-    return _encode_non_ascii(escaped)
+    return to_latex(escaped)
 
 
 def escape_tex(text: str) -> str:
     """arXiv text, which authors write in TeX: math (`$…$`) and commands are kept when the
-    text is well formed; `& % # _` outside math are escaped. Anything doubtful (odd `$`,
+    text is well formed; `& % # _` outside math are escaped as exports escape them (`_` in
+    `\\url{…}` kept). Anything doubtful (odd `$`,
     unbalanced braces, a trailing backslash) is escaped as plain text instead."""
     text = " ".join(text.split())
     dollars = len(_UNESCAPED_DOLLAR.findall(text))
@@ -150,7 +134,7 @@ def escape_tex(text: str) -> str:
         if i % 2:  # math: verbatim
             out.append("$" + piece + "$")
         else:
-            out.append(_encode_non_ascii(_UNESCAPED_TEXT_SPECIAL.sub(r"\\\1", piece)))
+            out.append(safe_text(piece))
     return "".join(out)
 
 
@@ -171,22 +155,6 @@ def bibtex_name(name: str) -> str:
     person = parsed[0]
     family = f"{person.particle} {person.family}".strip()
     return f"{escape_tex(family)}, {escape_tex(person.given)}"
-
-
-def protect_case(value: str) -> str:
-    """Brace words whose capitals matter (outside math), so styles cannot lower-case them."""
-    pieces = _UNESCAPED_DOLLAR.split(value)
-    if len(pieces) % 2 == 0:
-        return value
-    for i in range(0, len(pieces), 2):
-        pieces[i] = _CASED_WORD.sub(_protect_word, pieces[i])
-    return "$".join(pieces)
-
-
-def _protect_word(match: re.Match[str]) -> str:
-    word = match.group(1)
-    inner_capital = any(c.isupper() for c in word[1:])
-    return "{" + word + "}" if inner_capital else word
 
 
 def format_pages(pages: str) -> str:
@@ -239,7 +207,7 @@ def _person(person: Person) -> str:
 
 def arxiv_proposal(record: ArxivRecord) -> Proposal:
     p = Proposal("arXiv", "misc")
-    p.put("title", protect_case(escape_tex(record.title)), record.title)
+    p.put("title", protect_title(escape_tex(record.title)), record.title)
     p.put("author", _name_list([bibtex_name(a) for a in record.authors]), ", ".join(record.authors))
     p.put("year", record.year, record.year)
     p.put_month(record.month)
@@ -257,7 +225,7 @@ def arxiv_proposal(record: ArxivRecord) -> Proposal:
 def crossref_proposal(work: CrossrefWork, source: str = "Crossref") -> Proposal:
     entry_type = _CROSSREF_TYPES.get(work.type, "misc")
     p = Proposal(source, entry_type)
-    p.put("title", protect_case(escape_plain(work.title)), work.title)
+    p.put("title", protect_title(escape_plain(work.title)), work.title)
     if work.authors:
         p.put("author", _name_list([_person(a) for a in work.authors]), _people_text(work.authors))
     if work.editors and (entry_type in ("book", "proceedings") and not work.authors):
@@ -280,7 +248,7 @@ def crossref_proposal(work: CrossrefWork, source: str = "Crossref") -> Proposal:
     p.put("volume", escape_plain(work.volume), work.volume)
     p.put("number", escape_plain(work.issue), work.issue)
     pages = format_pages(work.pages) if work.pages else work.article_number
-    p.put("pages", escape_plain(pages).replace(r"\textendash", "--"), pages)
+    p.put("pages", escape_plain(pages), pages)
     if entry_type in ("book", "incollection"):
         p.put("isbn", escape_plain(work.isbn), work.isbn)
     p.put("doi", verbatim(work.doi), work.doi)
@@ -311,7 +279,7 @@ def record_proposal(source: str, entry_type: str, fields: dict[str, str]) -> Pro
         elif name == "pages":
             body = escape_plain(format_pages(text))
         elif name in ("journal", "booktitle"):
-            body = protect_case(escape_plain(text))
+            body = protect_title(escape_plain(text))
         else:
             body = escape_plain(text)
         p.put(name, body, text)
@@ -323,7 +291,7 @@ def record_proposal(source: str, entry_type: str, fields: dict[str, str]) -> Pro
 
 def comparable(text: str) -> str:
     """Case-, accent-, markup- and punctuation-insensitive form of a title or name."""
-    plain = ascii_fold(latex_to_text(text, keep_math=False)).lower()
+    plain = ascii_fold(to_text(text)).lower()
     return " ".join(re.sub(r"[^a-z0-9]+", " ", plain).split())
 
 

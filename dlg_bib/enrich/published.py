@@ -20,17 +20,18 @@ for BibTeX is the writer's job.
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass, field
 
+from dlg_bib.bibtex.latex import to_text
 from dlg_bib.library import normalize
 from dlg_bib.library.matching import Person, entry_people, same_person, title_key, year_of
 from dlg_bib.library.model import Entry
 from dlg_bib.sources.dblp import DblpLookup, DblpRecord, DblpSource, TextRules
-from dlg_bib.text import latex_to_text
 
 # How the dblp source reads text: dblp's BibTeX export decoded, titles folded, as here.
-DBLP_TEXT = TextRules(decode=latex_to_text, title_key=title_key)
+DBLP_TEXT = TextRules(decode=functools.partial(to_text, keep_math=True), title_key=title_key)
 
 YEAR_SPAN = 3
 PAPER_TYPES = {
@@ -167,7 +168,7 @@ def published_fields(record: DblpRecord) -> tuple[str, dict[str, str]]:
 def published_version(source: DblpSource, preprint: Preprint) -> PublishedDecision:
     """The published version of a preprint according to dblp: look the title up, decide,
     and for a search-API record read its full venue fields first."""
-    decision = decide(preprint, source.find(latex_to_text(preprint.title, keep_math=False)))
+    decision = decide(preprint, source.find(to_text(preprint.title)))
     if decision.record is None or decision.record.complete:
         return decision
     return decide(preprint, DblpLookup((source.complete(decision.record),), via="search"))

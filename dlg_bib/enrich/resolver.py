@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Protocol
 
+from dlg_bib.bibtex.latex import to_text
 from dlg_bib.enrich import merge
 from dlg_bib.enrich.arxiv import fetch as fetch_arxiv
 from dlg_bib.enrich.merge import Evidence, Proposal
@@ -25,7 +26,6 @@ from dlg_bib.library.model import Entry
 from dlg_bib.sources import dblp
 from dlg_bib.sources.arxiv import ArxivRecord, ArxivSource
 from dlg_bib.sources.crossref import CrossrefSource, CrossrefWork
-from dlg_bib.text import latex_to_text
 
 # Entry types whose venue (journal/booktitle) dblp can fill when it is missing.
 VENUE_TYPES = frozenset({"inproceedings", "conference", "article", "incollection"})
@@ -120,7 +120,7 @@ def find_by_search(
 
 def query_of(entry: Entry, record: ArxivRecord | None) -> Query:
     # Plain text for the search engine: `{BERT}: Pre-training` -> `BERT: Pre-training`.
-    title = latex_to_text(entry.get("title"), keep_math=False) or (record.title if record else "")
+    title = to_text(entry.get("title")) or (record.title if record else "")
     families = merge._families_of_entry(entry)
     if not families and record is not None:
         families = [merge.comparable(a.split()[-1]) for a in record.authors if a.split()]

@@ -14,12 +14,12 @@ import re
 from functools import lru_cache
 from typing import Any
 
+from dlg_bib.bibtex import latex
 from dlg_bib.bibtex.names import Name, csl_name, parse_names
-from dlg_bib.export import latex, record
+from dlg_bib.export import record
 from dlg_bib.export.record import FieldSource, ResolvedOnUse
 from dlg_bib.library import ids
 from dlg_bib.library.model import Entry
-from dlg_bib.render.context import decode
 from dlg_bib.render.escape import safe_url
 
 TYPES = {
@@ -153,11 +153,11 @@ def text(value: str) -> str:
     """Unicode text of a LaTeX value (math as Unicode too, braces gone); TeX that reads or
     writes files (`\\input{…}`) is kept as written, never dropped (the index's decoder)."""
     if value.isascii() and _NOT_PLAIN_TEXT.search(value) is None:
-        return value.strip()  # what `decode` gives for it: most values, ~90k per 10k items
-    return decode(value).strip()
+        return value.strip()  # what `to_text` gives for it: most values, ~90k per 10k items
+    return latex.to_text(value).strip()
 
 
-# What `decode` would change in an ASCII value: LaTeX, ligature dashes and quotes, runs of
+# What `to_text` would change in an ASCII value: LaTeX, ligature dashes and quotes, runs of
 # white space.
 _NOT_PLAIN_TEXT = re.compile(r"[\\{}$~%`'\t\n\r\f\v]|--|  ")
 

@@ -10,9 +10,8 @@ from functools import lru_cache
 from typing import Protocol
 from urllib.parse import quote
 
-from dlg_bib.bibtex import values
+from dlg_bib.bibtex import latex, values
 from dlg_bib.bibtex.values import MONTH_MACROS
-from dlg_bib.export import latex
 from dlg_bib.library import ids
 from dlg_bib.library.model import Entry
 

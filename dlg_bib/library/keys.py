@@ -18,10 +18,10 @@ import re
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 
+from dlg_bib.bibtex.latex import ascii_fold, to_text
 from dlg_bib.bibtex.names import parse_names
 from dlg_bib.bibtex.values import ValueSyntaxError
 from dlg_bib.library.model import Database, Entry
-from dlg_bib.text import ascii_fold, latex_to_text
 
 STOPWORDS = frozenset(
     "a an the on of in for and to with by from at is are as via into its or".split()
@@ -31,7 +31,7 @@ HOUSE_KEY = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_:.+/-]*$")
 
 
 def _slug(text: str) -> str:
-    return re.sub(r"[^a-z0-9]", "", ascii_fold(latex_to_text(text, keep_math=False)).lower())
+    return re.sub(r"[^a-z0-9]", "", ascii_fold(to_text(text)).lower())
 
 
 def _name_part(entry: Entry) -> str:
@@ -43,14 +43,14 @@ def _name_part(entry: Entry) -> str:
                 return _slug(first.literal.split()[0] if first.literal else first.family)
     for fieldname in ("organization", "institution", "howpublished", "publisher"):
         if entry.has(fieldname):
-            words = latex_to_text(entry.get(fieldname), keep_math=False).split()
+            words = to_text(entry.get(fieldname)).split()
             if words:
                 return _slug(words[0])
     return "anon"
 
 
 def _title_word(entry: Entry) -> str:
-    title = latex_to_text(entry.get("title"), keep_math=False)
+    title = to_text(entry.get("title"))
     for word in re.split(r"[\s\-–—:/]+", title):
         slug = _slug(word)
         if slug and slug not in STOPWORDS:
@@ -120,6 +120,6 @@ def key_listing(db: Database) -> list[KeyListing]:
 
 def _title_text(entry: Entry) -> str:
     try:
-        return latex_to_text(entry.get("title"), keep_math=False)
+        return to_text(entry.get("title"))
     except ValueSyntaxError:  # a listing still helps while lint reports the broken value
         return entry.fields.get("title", "")

@@ -14,6 +14,7 @@ import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from dlg_bib.bibtex.latex import to_text
 from dlg_bib.bibtex.names import parse_names
 from dlg_bib.library import ids
 from dlg_bib.library.model import Entry
@@ -29,11 +30,7 @@ _FOLD_LETTERS = str.maketrans(
 
 def fold(text: str) -> str:
     """Lower-case ASCII letters and digits, words separated by single spaces."""
-    # The renderer's decoder: its fast path skips pylatexenc (~1 ms a value). Imported on
-    # first use: lint folds few values (title keys need no decoding) and starts faster.
-    from dlg_bib.render.context import decode
-
-    plain = decode(text)
+    plain = to_text(text)
     if not plain.isascii():
         plain = _ascii_letters(plain)
     return " ".join(_NOT_ALNUM.sub(" ", plain.lower()).split())

@@ -1,19 +1,19 @@
 """The view-model every output renders: sessions, topics and fully formatted references.
 
 Pure: built from a `model.Database` and a `today` date, nothing else. Text is decoded from
-LaTeX to Unicode here, once, only for the fields that are rendered (values without LaTeX
-skip the decoders; a LaTeX value is decoded once however often it recurs, and people once
-per name). Each entry's fields are resolved once (`Fields`), for the README and the index
-alike: a 10,000-entry database is formatted in about 0.3 s. Escaping is left to each output:
-a reference is a list of neutral `Segment`s (text, style, link) that the Markdown, Typst and
-JSON renderers each write in their own syntax, as pybtex's backends do.
+LaTeX to Unicode here (by `dlg_bib.bibtex.latex.to_text`, the package's one codec), only for the
+fields that are rendered (values without LaTeX skip the decoders; a LaTeX value is decoded
+once per process however often it recurs, whether lint or a renderer asked first, and
+people once per name). Each entry's fields are resolved once (`Fields`), for the README and
+the index alike: a 10,000-entry database is formatted in about 0.3 s. Escaping is left to
+each output: a reference is a list of neutral `Segment`s (text, style, link) that the
+Markdown, Typst and JSON renderers each write in their own syntax, as pybtex's backends do.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import re
-import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -21,6 +21,7 @@ from typing import ClassVar, NamedTuple
 from urllib.parse import quote
 
 from dlg_bib.bibtex import values
+from dlg_bib.bibtex.latex import ascii_fold, to_text
 from dlg_bib.bibtex.names import Name, parse_name, split_names
 from dlg_bib.library import ids
 from dlg_bib.library.model import (
@@ -35,45 +36,14 @@ from dlg_bib.library.model import (
     split_list,
 )
 from dlg_bib.render.escape import safe_url
-from dlg_bib.render.latex import fast_latex_to_text
-from dlg_bib.text import ascii_fold, latex_to_text
-
-# TeX primitives that read or write files or redefine things: shown as written, never
-# interpreted or silently dropped (pylatexenc drops `\input{…}` without a trace).
-_UNSAFE_TEX = re.compile(
-    r"\\(?:input|include|includeonly|openin|openout|read|write|immediate|catcode|def|"
-    r"edef|gdef|xdef|let|csname|usepackage|special)(?![A-Za-z])"
-)
 
 MONTHS = (
     "January February March April May June July August September October November December"
 ).split()
 WEEKDAYS = "Monday Tuesday Wednesday Thursday Friday Saturday Sunday".split()
 
-
-# Values with none of these (nor ``, '') decode to themselves, whitespace collapsed, NFC,
-# dashes made typographic: most values. `%` is here too: it starts a comment, which
-# pylatexenc drops. (A character class and two substring tests: 3x faster than one regex.)
-_LATEX_CHARS = re.compile(r"[\\{}$~%]")
-
-
-def decode(value: str) -> str:
-    """Unicode text of a LaTeX field value (math as Unicode too: `$\\ell_1$` -> `ℓ_1`)."""
-    if not value:
-        return ""
-    if _LATEX_CHARS.search(value) is None and "``" not in value and "''" not in value:
-        if "--" in value:  # page ranges, dashes in titles: what the LaTeX path would do
-            value = value.replace("---", "—").replace("--", "–")
-        return " ".join(unicodedata.normalize("NFC", value).split())
-    return _decode_latex(value)
-
-
-@lru_cache(maxsize=1 << 16)  # the one cache of the LaTeX decoders: venues, names recur
-def _decode_latex(value: str) -> str:
-    if _UNSAFE_TEX.search(value):
-        return " ".join(value.split())
-    fast = fast_latex_to_text(value)
-    return fast if fast is not None else latex_to_text(value, keep_math=False)
+# The old name of `dlg_bib.bibtex.latex.to_text`, kept for renderers written against it.
+decode = to_text
 
 
 # ---- references ----------------------------------------------------------------------------
@@ -206,7 +176,7 @@ class Fields:
     def text(self, name: str) -> str:
         broken = self._broken and name in self._broken
         value = self._get_as_written(name) if broken else self.values.get(name)
-        return decode(value) if value else ""
+        return to_text(value) if value else ""
 
     def names(self, name: str) -> list[str]:
         """The names of a name-list field (`author`, `editor`) as written (LaTeX)."""
@@ -245,17 +215,17 @@ def person(text: str) -> Person:
 
 def display_name(name: Name) -> str:
     if name.literal:
-        return decode(name.literal)
-    parts = [decode(p) for p in (name.given, name.particle, name.family) if p]
+        return to_text(name.literal)
+    parts = [to_text(p) for p in (name.given, name.particle, name.family) if p]
     text = " ".join(p for p in parts if p)
     # "Hal Daumé III": a Jr/III part follows the family name, it is not a given name.
-    return f"{text} {decode(name.suffix)}" if name.suffix else text
+    return f"{text} {to_text(name.suffix)}" if name.suffix else text
 
 
 def _family(name: Name) -> str:
     if name.literal:
-        return decode(name.literal)
-    return " ".join(decode(p) for p in (name.particle, name.family) if p)
+        return to_text(name.literal)
+    return " ".join(to_text(p) for p in (name.particle, name.family) if p)
 
 
 def join_names(names: list[str]) -> str:
