@@ -9,7 +9,8 @@ import re
 import cmarkgfm
 import pytest
 
-from dlg_bib.render.escape import gfm_cell, gfm_text, md_link, md_url, safe_url
+from dlg_bib.library.ids import safe_url
+from dlg_bib.render.escape import gfm_cell, gfm_text, md_link, md_url
 
 HOSTILE = [
     pytest.param('#import "/etc/passwd"', id="typst-import"),

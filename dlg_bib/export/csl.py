@@ -19,8 +19,8 @@ from dlg_bib.bibtex.names import Name, csl_name, parse_names
 from dlg_bib.export import record
 from dlg_bib.export.record import FieldSource, ResolvedOnUse
 from dlg_bib.library import ids
+from dlg_bib.library.ids import safe_url
 from dlg_bib.library.model import Entry
-from dlg_bib.render.escape import safe_url
 
 TYPES = {
     "article": "article-journal",

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from urllib.parse import unquote
+from urllib.parse import unquote, urlsplit
 
 _DOI_RE = re.compile(r"^10\.\d{4,9}/\S+$")
 _DOI_PREFIXES = re.compile(
@@ -84,3 +84,26 @@ def arxiv_pdf_url(arxiv_id: str) -> str:
 
 def doi_url(doi: str) -> str:
     return f"https://doi.org/{doi}"
+
+
+# Control characters have no place in a URL we link to (a hand-typed value, or a hostile one).
+_URL_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
+def safe_url(url: str) -> str:
+    """The URL if it is an absolute http(s) URL with a host, else "" (never link it).
+
+    Inner spaces (seen in hand-typed URLs) are percent-encoded; control characters reject it.
+    """
+    url = url.strip()
+    # No `//`, no host (urlsplit finds a netloc only after `//`): most values, cheaply.
+    if "//" not in url or _URL_CONTROL.search(url):
+        return ""
+    url = url.replace(" ", "%20")
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return ""
+    if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
+        return ""
+    return url

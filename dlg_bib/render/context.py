@@ -24,6 +24,7 @@ from dlg_bib.bibtex import values
 from dlg_bib.bibtex.latex import ascii_fold, to_text
 from dlg_bib.bibtex.names import Name, parse_name, split_names
 from dlg_bib.library import ids
+from dlg_bib.library.ids import safe_url
 from dlg_bib.library.model import (
     F_LEGACY,
     F_NOTE,
@@ -35,7 +36,6 @@ from dlg_bib.library.model import (
     Session,
     split_list,
 )
-from dlg_bib.render.escape import safe_url
 
 MONTHS = (
     "January February March April May June July August September October November December"

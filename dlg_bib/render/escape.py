@@ -8,7 +8,9 @@ emphasis, code, math or a new table cell.
 from __future__ import annotations
 
 import re
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote
+
+from dlg_bib.library.ids import safe_url
 
 # Autolinks: cmark-gfm turns bare `http://`, `ftp://` and `www.` into links; an escaped
 # `:` or `.` stops it without changing the visible text.
@@ -21,7 +23,6 @@ _ORDERED_ITEM = re.compile(r"^(\d+)([.)])")
 # Percent-encode everything in a link destination that Markdown or a table cell could read
 # as syntax: space, `( ) | < > " \ [ ] { } ^` and backquote; keep URL delimiters as they are.
 _URL_SAFE = "/:;@?&=#%+,~!$'*"
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
 # Characters with inline meaning in GFM (`|` splits cells even inside code spans, `~` strikes
@@ -59,25 +60,6 @@ def gfm_text(text: str) -> str:
     """Inline text anywhere in a GFM document (paragraph, list item, heading, cell)."""
     text = _BLOCK_MARK.sub(r"\\\1", gfm_cell(text))
     return _ORDERED_ITEM.sub(r"\1\\\2", text)
-
-
-def safe_url(url: str) -> str:
-    """The URL if it is an absolute http(s) URL with a host, else "" (never link it).
-
-    Inner spaces (seen in hand-typed URLs) are percent-encoded; control characters reject it.
-    """
-    url = url.strip()
-    # No `//`, no host (urlsplit finds a netloc only after `//`): most values, cheaply.
-    if "//" not in url or _CONTROL.search(url):
-        return ""
-    url = url.replace(" ", "%20")
-    try:
-        parts = urlsplit(url)
-    except ValueError:
-        return ""
-    if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
-        return ""
-    return url
 
 
 # An http(s) URL with a plain host and nothing `quote` would encode: safe_url and quote

@@ -25,6 +25,7 @@ from urllib.parse import unquote
 import jinja2
 
 from dlg_bib.errors import TemplateError, UnknownNameError
+from dlg_bib.library.ids import safe_url
 from dlg_bib.library.model import Database, Session
 from dlg_bib.render import environment
 from dlg_bib.render.context import (
@@ -35,7 +36,6 @@ from dlg_bib.render.context import (
     build_context,
     next_session,
 )
-from dlg_bib.render.escape import safe_url
 from dlg_bib.render.output import write_file
 
 TEMPLATE = "handout.typ.j2"

@@ -23,9 +23,9 @@ import icalendar
 
 from dlg_bib.bibtex import store
 from dlg_bib.errors import ParseError, UnknownNameError
+from dlg_bib.library.ids import safe_url
 from dlg_bib.library.model import Database, Session
 from dlg_bib.render.context import ROLE_LABELS, Reference, build_context
-from dlg_bib.render.escape import safe_url
 
 PRODID = "-//UCM DLG//dlg-bib//EN"
 HASH_PROPERTY = "X-DLG-CONTENT-HASH"

@@ -15,9 +15,9 @@ from typing import Any
 
 from dlg_bib.export import csl
 from dlg_bib.export.record import ResolvedOnUse
+from dlg_bib.library.ids import safe_url
 from dlg_bib.library.model import F_SESSIONS, Database, Entry
 from dlg_bib.render.context import Context, Link, Reference, build_context
-from dlg_bib.render.escape import safe_url
 from dlg_bib.render.output import write_file
 
 INDEX_VERSION = 1

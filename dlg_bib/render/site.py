@@ -30,6 +30,7 @@ import jinja2
 from markupsafe import Markup, escape
 
 from dlg_bib.errors import DlgBibError, WriteError
+from dlg_bib.library.ids import safe_url
 from dlg_bib.library.model import Database, Term
 from dlg_bib.render import environment
 from dlg_bib.render.context import (
@@ -41,7 +42,6 @@ from dlg_bib.render.context import (
     build_context,
     free_copy_note,
 )
-from dlg_bib.render.escape import safe_url
 from dlg_bib.render.output import write_file
 
 TEMPLATE_DIR = "site"
