@@ -30,6 +30,7 @@ from urllib.parse import urlsplit
 import platformdirs
 
 from dlg_bib import __version__
+from dlg_bib.errors import DlgBibError
 
 PROJECT_URL = "https://github.com/dr-aheydari/DeepLearningGroup"
 CA_BUNDLE_VARIABLES = ("SSL_CERT_FILE", "REQUESTS_CA_BUNDLE")
@@ -61,9 +62,18 @@ def ca_bundles(environ: Mapping[str, str] | None = None) -> dict[str, str]:
 
 
 def ssl_context(environ: Mapping[str, str] | None = None) -> ssl.SSLContext:
-    """The TLS context of a run. Raises OSError when a named bundle cannot be read and
-    ssl.SSLError when it holds no certificate: a typo must not silently trust nothing."""
-    return _context(tuple(dict.fromkeys(ca_bundles(environ).values())))
+    """The TLS context of a run, for check-links and the sources alike. A named bundle that
+    cannot be read or holds no certificate is the user's error (exit 2): a typo must not
+    silently trust nothing."""
+    bundles = ca_bundles(environ)
+    try:
+        return _context(tuple(dict.fromkeys(bundles.values())))
+    except (OSError, ssl.SSLError) as exc:
+        named = " and ".join(f"{var}={path}" for var, path in bundles.items())
+        raise DlgBibError(
+            f"cannot use the CA bundle ({named}): {exc}",
+            hint="point it at a PEM file of CA certificates, or unset it to use the system's",
+        ) from exc
 
 
 @functools.lru_cache(maxsize=4)

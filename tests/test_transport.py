@@ -10,6 +10,7 @@ import trustme
 import truststore
 
 from dlg_bib import __version__
+from dlg_bib.errors import DlgBibError
 from dlg_bib.transport import Proxies, ca_bundles, ssl_context, user_agent
 
 
@@ -44,8 +45,11 @@ def test_a_named_bundle_is_loaded_and_both_are_trusted(tmp_path: Path) -> None:
 
 
 def test_a_missing_bundle_raises_instead_of_trusting_nothing(tmp_path: Path) -> None:
-    with pytest.raises(OSError):
-        ssl_context({"REQUESTS_CA_BUNDLE": str(tmp_path / "missing.pem")})
+    missing = tmp_path / "missing.pem"
+    with pytest.raises(
+        DlgBibError, match=f"cannot use the CA bundle \\(REQUESTS_CA_BUNDLE={missing}\\)"
+    ):
+        ssl_context({"REQUESTS_CA_BUNDLE": str(missing)})
 
 
 def test_proxies_are_read_from_the_environment_once(monkeypatch: pytest.MonkeyPatch) -> None:

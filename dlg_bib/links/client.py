@@ -25,7 +25,6 @@ import idna
 from yarl import URL
 
 from dlg_bib import transport
-from dlg_bib.errors import DlgBibError
 
 # Characters allowed unencoded in a request target; anything else is percent-encoded so that
 # URLs written with spaces or non-ASCII letters still make a valid request line.
@@ -152,7 +151,7 @@ class Transport:
             limit_per_host=self._per_host,
             use_dns_cache=True,
             ttl_dns_cache=_DNS_TTL,
-            ssl=self._ssl if self._ssl is not None else _run_ssl_context(),
+            ssl=self._ssl if self._ssl is not None else transport.ssl_context(),
         )
         self._session = aiohttp.ClientSession(
             connector=connector,
@@ -258,17 +257,6 @@ def _proxy_and_auth(proxy: str) -> tuple[str, dict[str, str] | None]:
     header = "Basic " + base64.b64encode(login.encode("utf-8")).decode("ascii")
     bare = parts._replace(netloc=parts.netloc.rpartition("@")[2]).geturl()
     return bare, {"Proxy-Authorization": header}
-
-
-def _run_ssl_context() -> ssl.SSLContext:
-    try:
-        return transport.ssl_context()
-    except (OSError, ssl.SSLError) as exc:
-        named = " and ".join(f"{var}={path}" for var, path in transport.ca_bundles().items())
-        raise DlgBibError(
-            f"cannot use the CA bundle ({named}): {exc}",
-            hint="point it at a PEM file of CA certificates, or unset it to use the system's",
-        ) from exc
 
 
 class Cookies:

@@ -51,7 +51,7 @@ from requests.adapters import HTTPAdapter
 from urllib3.exceptions import NameResolutionError
 
 from dlg_bib import transport
-from dlg_bib.errors import DlgBibError, SourceError
+from dlg_bib.errors import SourceError
 from dlg_bib.retry_after import parse_retry_after
 
 DEFAULT_TIMEOUT = 30.0
@@ -362,18 +362,6 @@ class TrustAdapter(HTTPAdapter):
             conn.ca_cert_dir = None
 
 
-def run_ssl_context() -> ssl.SSLContext:
-    """`transport.ssl_context()`, a CA bundle that cannot be used being the user's error."""
-    try:
-        return transport.ssl_context()
-    except (OSError, ssl.SSLError) as exc:
-        named = " and ".join(f"{var}={path}" for var, path in transport.ca_bundles().items())
-        raise DlgBibError(
-            f"cannot use the CA bundle ({named}): {exc}",
-            hint="point it at a PEM file of CA certificates, or unset it to use the system's",
-        ) from exc
-
-
 def request_key(source: str, url: str, params: Mapping[str, str] | None = None) -> str:
     """The cache key of a request; credential parameters are left out."""
     kept = {k: v for k, v in (params or {}).items() if k.lower() not in SECRET_PARAMS}
@@ -565,7 +553,7 @@ class HttpClient:
         with self._count_lock:
             self.requests[policy.name] += 1
             if not self._trusted:
-                adapter = TrustAdapter(run_ssl_context())
+                adapter = TrustAdapter(transport.ssl_context())
                 self.session.mount("https://", adapter)
                 self.session.mount("http://", adapter)
                 self._trusted = True
