@@ -60,9 +60,12 @@ def template_dirs(bib: Path, override: Path | None = None) -> list[Path]:
 def make_environment(
     dirs: list[Path],
     filters: dict[str, Callable[..., Any]],
-    finalize: Callable[[Any], Any],
+    finalize: Callable[[Any], Any] | None = None,
+    *,
+    autoescape: bool = False,
 ) -> jinja2.Environment:
-    """An environment whose `finalize` escapes every plain string for the output syntax.
+    """An environment whose `finalize` escapes every plain string for the output syntax
+    (Markdown, Typst), or, for HTML, Jinja's own autoescape (macros return markup).
 
     Filters that produce markup return `Markup`, which `finalize` leaves alone; anything else
     printed with `{{ … }}` is escaped, so a template cannot forget to escape data.
@@ -76,7 +79,7 @@ def make_environment(
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=True,
-        autoescape=False,
+        autoescape=autoescape,
         finalize=finalize,
         auto_reload=False,
     )

@@ -438,22 +438,13 @@ def bibtex_records(db: Database) -> dict[str, str]:
 
 
 def site_environment(dirs: list[Path]) -> jinja2.Environment:
-    env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader([str(d) for d in dirs]),
-        undefined=jinja2.StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-        keep_trailing_newline=True,
-        autoescape=True,
-        auto_reload=False,
-    )
-    env.filters.update(
-        host=lambda url: urlsplit(url).hostname or url,
-        safe_url=safe_url,
-        doi_of=lambda url: url.partition("doi.org/")[2] or url,
-        paragraphs=paragraphs,
-    )
-    return env
+    filters = {
+        "host": lambda url: urlsplit(url).hostname or url,
+        "safe_url": safe_url,
+        "doi_of": lambda url: url.partition("doi.org/")[2] or url,
+        "paragraphs": paragraphs,
+    }
+    return environment.make_environment(dirs, filters, autoescape=True)
 
 
 def paragraphs(text: str) -> list[str]:
