@@ -49,20 +49,23 @@ VASWANI = Preprint.from_entry(
 )
 
 
+# Posted to arXiv (2019) after its ICLR 2018 publication: the year window starts at the entry.
+REDDI = Preprint.from_entry(
+    entry(
+        title="On the Convergence of {Adam} and Beyond",
+        author="Reddi, Sashank J.",
+        year="2018",
+        eprint="1904.09237",
+        archiveprefix="arXiv",
+    )
+)
+
+
 def test_preprint_from_entry_reads_title_authors_years_and_arxiv_id() -> None:
     assert VASWANI.arxiv_id == "1706.03762"
     assert VASWANI.years == (2017,)
     assert VASWANI.authors[0].family == ("vaswani",)
-    reddi = Preprint.from_entry(
-        entry(
-            title="On the Convergence of {Adam} and Beyond",
-            author="Reddi, Sashank J.",
-            year="2018",
-            eprint="1904.09237",
-            archiveprefix="arXiv",
-        )
-    )
-    assert reddi.years == (2018, 2019) and reddi.year_window == (2018, 2021)
+    assert REDDI.years == (2018, 2019) and REDDI.year_window == (2018, 2021)
 
 
 def test_corr_twin_is_skipped_and_the_conference_record_confirmed() -> None:
@@ -148,15 +151,6 @@ def test_year_must_lie_in_the_preprint_year_to_three_years_later(
 
 
 def test_published_before_the_arxiv_posting_counts_from_the_entry_year() -> None:
-    reddi = Preprint.from_entry(
-        entry(
-            title="On the Convergence of {Adam} and Beyond",
-            author="Reddi, Sashank J.",
-            year="2018",
-            eprint="1904.09237",
-            archiveprefix="arXiv",
-        )
-    )
     record = DblpRecord(
         key="conf/iclr/ReddiKK18",
         title="On the Convergence of Adam and Beyond",
@@ -165,7 +159,7 @@ def test_published_before_the_arxiv_posting_counts_from_the_entry_year() -> None
         venue="ICLR",
         type="inproceedings",
     )
-    assert decide(reddi, DblpLookup((record,))).status == CONFIRMED
+    assert decide(REDDI, DblpLookup((record,))).status == CONFIRMED
 
 
 def test_two_accepted_records_are_ambiguous() -> None:
