@@ -15,7 +15,8 @@ import trustme
 
 from dlg_bib import transport
 from dlg_bib.enrich import setup
-from dlg_bib.links.cache import default_cache_dir
+from dlg_bib.links.cache import LinkCache
+from dlg_bib.sources.http import DiskCache, Mode
 from tests.conftest import FIXTURES, run_cli
 from tests.fault_server import Answer, FaultServer, serving
 from tests.proxy_server import ProxyServer
@@ -153,7 +154,13 @@ def test_no_proxy_sends_enrich_straight_to_the_server(
 
 def test_both_caches_live_in_one_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv(transport.CACHE_ENV, raising=False)
-    default = transport.cache_dir()
-    assert setup.cache_dir() == default_cache_dir() == default
+
+    # The caches as built for a run: enrich's answers and check-links' results.
+    def folders() -> tuple[Path, Path]:
+        answers = setup.make_run(mode=Mode.OFFLINE).client.cache
+        assert isinstance(answers, DiskCache)
+        return answers.folder, LinkCache().path.parent
+
+    assert folders() == (transport.cache_dir(),) * 2
     monkeypatch.setenv(transport.CACHE_ENV, str(tmp_path / "shared"))
-    assert setup.cache_dir() == default_cache_dir() == tmp_path / "shared"
+    assert folders() == (tmp_path / "shared",) * 2

@@ -42,10 +42,6 @@ from dlg_bib.sources.unpaywall import UnpaywallSource
 ALL_SOURCES = ("arxiv", "crossref", "dblp", "openalex", "unpaywall")
 
 
-def cache_dir() -> Path:
-    return transport.cache_dir()
-
-
 def _enrich_setting(metadata_path: Path | None, name: str) -> str | None:
     """A value of the `[enrich]` table of group.toml, if any."""
     if metadata_path is None:
@@ -92,7 +88,9 @@ def make_run(
     api_key: str | None = None,
 ) -> Run:
     """The sources of a run. `use` names those that may be asked; `api_key` is OpenAlex's."""
-    client = HttpClient(contact=contact, cache=DiskCache(cache_dir()), mode=mode, clock=clock)
+    client = HttpClient(
+        contact=contact, cache=DiskCache(transport.cache_dir()), mode=mode, clock=clock
+    )
     arxiv = ArxivSource(client) if "arxiv" in use else None
     crossref = CrossrefSource(client, workers=workers) if "crossref" in use else None
     dblp = DblpSource(client, text=DBLP_TEXT) if "dblp" in use else None

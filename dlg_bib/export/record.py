@@ -281,7 +281,7 @@ def pages(text: str) -> str:
     return f"{match.group(1)}--{match.group(2)}" if match else text.strip()
 
 
-def safe_url(url: str) -> str:
+def percent_encoded_url(url: str) -> str:
     """Percent-encode non-ASCII and spaces; ASCII URLs (with their `%`, `#`, `&`) stay."""
     url = url.strip()
     return url if url.isascii() and " " not in url else quote(url, safe=":/?#[]@!$&'()*+,;=%~")
@@ -291,7 +291,7 @@ def field_value(name: str, text: str) -> str:
     """A field's LaTeX-safe value for the target file."""
     text = " ".join(text.split())
     if name in VERBATIM:
-        return safe_url(text) if name == "url" else text
+        return percent_encoded_url(text) if name == "url" else text
     if name == "pages":
         return pages(text)
     if name in TITLE_FIELDS:

@@ -26,10 +26,6 @@ REUSABLE = frozenset({"ok", "redirected"})
 _FORMAT = 1
 
 
-def default_cache_dir() -> Path:
-    return transport.cache_dir()
-
-
 def lifetime(url: str, ttl: float) -> float:
     """How long a result for `url` stays fresh: 75-100 % of the TTL, fixed per URL."""
     digest = hashlib.sha256(url.encode("utf-8")).digest()
@@ -44,7 +40,7 @@ class LinkCache:
         ttl: float = DEFAULT_TTL,
         clock: Callable[[], float] = time.time,
     ):
-        self.path = (directory or default_cache_dir()) / CACHE_FILE
+        self.path = (directory or transport.cache_dir()) / CACHE_FILE
         self.ttl = ttl
         self._clock = clock
         self._results: dict[str, dict[str, Any]] = self._load()
