@@ -273,3 +273,21 @@ def test_short_url() -> None:
     assert handout.short_url("https://doi.org/10.1016/S0888-613X%2803%2900021-5") == (
         "doi.org/10.1016/S0888-613X(03)00021-5"
     )
+
+
+def test_paper_has_no_bare_link_labels(tmp_path: Path) -> None:
+    """On paper "link" or "PDF" says nothing: such a link is printed as its short URL, or
+    left out when it is the URL already printed in full (and as a QR code) below."""
+    data = json.loads(_shipped(session="2021-11-12").source.data)
+    (session,) = data["sessions"]
+    refs = {r["key"]: r for role in ("main", "supplementary") for r in session[role]}
+    for r in refs.values():
+        labels = [s["text"] for s in r["segments"] if s["style"] == "link"]
+        assert not {"link", "PDF"} & set(labels), r["key"]
+        printed = handout.short_url(r["open_url"])
+        assert printed not in labels, r["key"]  # printed once, below the reference
+    vaswani = refs["vaswani2017attention"]
+    page = [s for s in vaswani["segments"] if s["url"].endswith("-Abstract.html")]
+    assert [s["text"] for s in page] == [handout.short_url(page[0]["url"])]
+    blog = "".join(s["text"] for s in refs["alammar2018illustrated"]["segments"])
+    assert blog.endswith("Jay Alammar's blog. · [Ref xvi]")

@@ -16,7 +16,7 @@ import os
 import re
 import unicodedata
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -31,10 +31,13 @@ from dlg_bib.render import environment
 from dlg_bib.render.context import (
     ROLE_LABELS,
     Context,
+    Link,
     Reference,
+    Segment,
     SessionView,
     build_context,
     next_session,
+    reference_segments,
 )
 from dlg_bib.render.output import write_file
 
@@ -109,6 +112,28 @@ def _leaves(
             yield from _leaves(item, name, inner)
 
 
+# Links whose label says only "there is a link here" (README: "link", "PDF").
+_BARE_LINK_KINDS = frozenset(("url", "pdf"))
+
+
+def printed_links(links: list[Link], open_url: str) -> list[Link]:
+    """The links as a reader of paper can use them. A bare "link" or "PDF" means nothing in
+    print: it becomes its short URL, or goes when it is the link printed in full (and as a QR
+    code) under the reference. Labels that name the target (doi:…, arXiv:…) stay."""
+    return [
+        link._replace(label=short_url(link.url)) if link.kind in _BARE_LINK_KINDS else link
+        for link in links
+        if not (link.kind in _BARE_LINK_KINDS and link.url == open_url)
+    ]
+
+
+def printed_segments(ref: Reference, open_url: str) -> list[Segment]:
+    links = printed_links(ref.links, open_url)
+    if links == ref.links or ref.fields is None:
+        return ref.segments
+    return reference_segments(replace(ref, links=links), ref.fields)
+
+
 def reference_data(ref: Reference) -> dict[str, Any]:
     link = ref.open_link
     url = link.url if link is not None else ""
@@ -120,7 +145,9 @@ def reference_data(ref: Reference) -> dict[str, Any]:
         "title": ref.title,
         "authors": ref.authors,
         "text": ref.text,
-        "segments": [{"text": s.text, "style": s.style, "url": s.url} for s in ref.segments],
+        "segments": [
+            {"text": s.text, "style": s.style, "url": s.url} for s in printed_segments(ref, url)
+        ],
         "links": [{"kind": k.kind, "label": k.label, "url": k.url} for k in ref.links],
         "url": ref.paper_url,
         # The link to open first (the free copy when there is one), printed and as a QR code.
