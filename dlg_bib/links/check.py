@@ -428,11 +428,17 @@ class Checker:
         self.gate.close(host)
 
     async def send(
-        self, method: str, target: Target, headers: Mapping[str, str], max_body: int
+        self,
+        method: str,
+        target: Target,
+        headers: Mapping[str, str],
+        max_body: int,
+        urgent: bool = False,
     ) -> Response:
-        """One request within the host's and the overall limits (no retries, no redirects).
-        Raises HostClosed once the host's name proved not to resolve in this run."""
-        async with self.gate.slot(target.host):
+        """One request within the host's and the overall limits (no retries, no redirects);
+        `urgent` ones go before links' first requests (see gate.py). Raises HostClosed once
+        the host's name proved not to resolve in this run."""
+        async with self.gate.slot(target.host, urgent=urgent):
             return await self._request(method, target, headers, max_body)
 
     async def _request(
