@@ -171,4 +171,4 @@ def test_installed_script_checks_links_through_the_proxy_in_the_environment(
     assert done.returncode == 0, done.stderr
     (row,) = json.loads(done.stdout)
     assert (row["url"], row["verdict"]) == ("http://behind-the-proxy.invalid/paper.pdf", "ok")
-    assert proxy.requests == ["HEAD http://behind-the-proxy.invalid/paper.pdf"]
+    assert proxy.requests == ["GET http://behind-the-proxy.invalid/paper.pdf"]

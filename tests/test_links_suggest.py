@@ -142,6 +142,6 @@ def test_a_dead_links_archive_lookup_goes_out_while_other_links_are_checked(
     assert [row.result.verdict for row in rows].count("dead") == 1
     times = server.counters.times
     (lookup,) = times["/wayback/available"]
-    # HEAD, then the first slow link (it had asked first), the GET that confirms the 404,
-    # another slow link, then the lookup: six slow links come after it.
-    assert sum(t > lookup for t in times["/delay"]) == 6
+    # The dead link's GET (its host's first request), the first slow link (it had asked
+    # first), then the lookup: seven slow links come after it.
+    assert sum(t > lookup for t in times["/delay"]) == 7
