@@ -8,7 +8,9 @@ Every tool runs at its defaults, in the same run, interleaved, whole processes, 
   `git archive` into a temp folder and run from there);
 - linkinator 7.6 at its defaults (concurrency 100, no per-host limit, no timeout);
 - dlg-bib with `--concurrency 100 --per-host 100`, linkinator's politeness, to tell what
-  the per-host limit costs apart from the transport.
+  the per-host limit costs apart from the transport;
+- dlg-bib with `--no-archive` (no Wayback lookups of the dead links; linkinator makes none),
+  to tell what those lookups cost.
 
 lychee is not in the comparison: it is not on PyPI, npm or Debian, and crates.io (cargo
 install) is not reachable from this workplace. markdown-link-check (fixed concurrency 2) and
@@ -353,18 +355,24 @@ def parse_linkinator(out: str) -> dict[str, str]:
 
 
 def dlg_bib_tools(
-    md: Path, bib: Path, wayback: str, old: Path | None, impolite: bool = False
+    md: Path, bib: Path, wayback: str, old: Path | None, diagnostics: bool = False
 ) -> list[Tool]:
     argv = [sys.executable, "-m", "dlg_bib", "--bib", str(bib), "check-links"]
     argv += ["--readme", str(md), "--format", "json", "--no-cache"]
     env = {"DLG_BIB_WAYBACK_API": wayback, "DLG_BIB_CACHE_DIR": str(md.parent)}
     tools = [Tool("dlg-bib (aiohttp)", argv, parse_dlg_bib, env=env, full_verdicts=True)]
-    if impolite:
+    if diagnostics:
         # linkinator's defaults allow 100 in flight and any number per host: the same here
         # shows what the politeness costs, apart from the transport.
         loose = [*argv, "--concurrency", "100", "--per-host", "100"]
         tools.append(
             Tool("dlg-bib (aiohttp) at 100/100", loose, parse_dlg_bib, env, full_verdicts=True)
+        )
+        # Without the Wayback lookups of the dead links (linkinator makes none): what they
+        # cost. The old ref has no such option.
+        bare = [*argv, "--no-archive"]
+        tools.append(
+            Tool("dlg-bib (aiohttp) --no-archive", bare, parse_dlg_bib, env, full_verdicts=True)
         )
     if old is not None:
         # Run from the exported tree: PYTHONPATH comes before the editable install.
@@ -449,7 +457,7 @@ def main(argv: list[str] | None = None) -> None:
         md, bib = write_inputs(folder, links, "links")
         empty_md, _ = write_inputs(folder, [], "empty")
         old = export_old(args.old_ref, folder / "old") if args.old_ref else None
-        tools = dlg_bib_tools(md, bib, wayback, old, impolite=True)
+        tools = dlg_bib_tools(md, bib, wayback, old, diagnostics=True)
         linkinator = ensure_linkinator(tools_dir())
         if linkinator:
             argv_l = [str(linkinator), str(md), "--markdown", "--format", "json"]

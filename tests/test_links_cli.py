@@ -75,6 +75,18 @@ def test_json_output_and_exit_1_when_a_link_is_dead(tmp_path: Path, server: Link
     assert server.counters.hits["/status/410"] == 2  # HEAD and GET, once for both entries
 
 
+def test_no_archive_asks_the_wayback_machine_nothing(tmp_path: Path, server: LinkServer) -> None:
+    server.archived[server.url("/status/410")] = "https://web.archive.org/web/2020/x"
+    bib = _bib(tmp_path, server, "links.bib.template")
+    code, out = _run(tmp_path, server, bib, "--format", "json", "--no-archive")
+    assert code == 1
+    rows = {row["url"]: row for row in json.loads(out)}
+    assert rows[server.url("/status/410")]["verdict"] == "dead"
+    assert rows[server.url("/status/410")]["suggestion"] is None
+    assert rows[server.url("/perm")]["suggestion"] == server.url("/ok")  # not a lookup
+    assert server.counters.hits["/wayback/available"] == 0
+
+
 def test_exit_0_when_nothing_is_dead_blocked_links_included(
     tmp_path: Path, server: LinkServer
 ) -> None:
@@ -171,4 +183,4 @@ def test_installed_script_checks_links_through_the_proxy_in_the_environment(
     assert done.returncode == 0, done.stderr
     (row,) = json.loads(done.stdout)
     assert (row["url"], row["verdict"]) == ("http://behind-the-proxy.invalid/paper.pdf", "ok")
-    assert proxy.requests == ["HEAD http://behind-the-proxy.invalid/paper.pdf"]
+    assert proxy.requests == ["GET http://behind-the-proxy.invalid/paper.pdf"]

@@ -152,3 +152,26 @@ def test_a_cancelled_waiter_does_not_keep_its_slot() -> None:
         return served
 
     assert asyncio.run(main()) == ["holder", "later"]
+
+
+def test_an_urgent_request_takes_the_next_overall_slot_before_queued_first_requests() -> None:
+    order: list[str] = []
+
+    async def request(gate: HostGate, host: str, label: str, urgent: bool, delay: float) -> None:
+        await asyncio.sleep(delay)
+        async with gate.slot(host, urgent=urgent):
+            order.append(label)
+            await asyncio.sleep(0.05)
+
+    async def main() -> None:
+        gate = HostGate(RULES.__getitem__, 1)  # one overall slot, free host slots
+        await asyncio.gather(
+            request(gate, "three", "first-a", False, 0),
+            request(gate, "two", "first-b", False, 0.01),
+            request(gate, "two", "first-c", False, 0.01),
+            # Another host's urgent request (an archive lookup) queued last, served next.
+            request(gate, "three", "lookup", True, 0.02),
+        )
+
+    asyncio.run(main())
+    assert order == ["first-a", "lookup", "first-b", "first-c"]

@@ -8,8 +8,10 @@ from pathlib import Path
 import pytest
 
 from dlg_bib.library.database import open_database
+from dlg_bib.library.model import Database, Group
 from dlg_bib.links.check import CheckOptions, LinkResult
 from dlg_bib.links.extract import Link
+from dlg_bib.links.runner import check_links
 from dlg_bib.links.suggest import Suggestion, suggest, wayback_api
 from tests.links_server import LinkServer, serving
 
@@ -123,3 +125,23 @@ def test_wayback_api_comes_from_the_environment(monkeypatch: pytest.MonkeyPatch)
     assert wayback_api() == "https://archive.org/wayback/available"
     monkeypatch.setenv("DLG_BIB_WAYBACK_API", "http://127.0.0.1:9/wb")
     assert wayback_api() == "http://127.0.0.1:9/wb"
+
+
+def test_a_dead_links_archive_lookup_goes_out_while_other_links_are_checked(
+    server: LinkServer,
+) -> None:
+    # One request at a time overall; another host's eight slow links queue for it, four of
+    # them holding their host's slots. The dead link's archive lookup is asked for as soon as
+    # the link is known dead and takes the next overall slot: it does not wait for the
+    # queued links, let alone for the end of the check.
+    links = [Link(server.url("/status/404"))]
+    links += [Link(server.url(f"/delay?s=0.02&i={i}", "localhost")) for i in range(8)]
+    options = CheckOptions(timeout=2, concurrency=1, per_host=4)
+    api = server.url("/wayback/available")
+    rows = check_links(links, Database(Group(), [], [], []), options, wayback_api=api)
+    assert [row.result.verdict for row in rows].count("dead") == 1
+    times = server.counters.times
+    (lookup,) = times["/wayback/available"]
+    # The dead link's GET (its host's first request), the first slow link (it had asked
+    # first), then the lookup: seven slow links come after it.
+    assert sum(t > lookup for t in times["/delay"]) == 7

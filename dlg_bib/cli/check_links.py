@@ -61,6 +61,12 @@ RENDERERS = {"table": render_table, "json": render_json, "markdown": render_mark
 @click.option(
     "--no-cache", is_flag=True, help="Check every link again, even fresh ones (still saved)."
 )
+@click.option(
+    "--no-archive",
+    is_flag=True,
+    help="No Wayback Machine lookups for dead links (it answers one request at a time); "
+    "DOI and arXiv suggestions stay.",
+)
 @pass_app
 def command(
     app: AppContext,
@@ -70,6 +76,7 @@ def command(
     per_host: int,
     timeout: float,
     no_cache: bool,
+    no_archive: bool,
 ) -> None:
     """Check every link of the database (url, doi, pdf, arXiv eprint, other URL fields) and,
     with --readme, of the rendered README; each URL once.
@@ -88,7 +95,15 @@ def command(
     links = collect_links(db, readme)
     options = CheckOptions(timeout=timeout, concurrency=concurrency, per_host=per_host)
     with _progress(len(links)) as advance:
-        rows = check_links(links, db, options, LinkCache(), on_result=advance, refresh=no_cache)
+        rows = check_links(
+            links,
+            db,
+            options,
+            LinkCache(),
+            on_result=advance,
+            refresh=no_cache,
+            archive=not no_archive,
+        )
     if looks_offline(row.result for row in rows):
         hosts = {urlsplit(row.link.url).hostname for row in rows if row.result.unreached}
         raise DlgBibError(

@@ -1,6 +1,6 @@
 """The concurrent link checker: one task per URL on one event loop, per-host and overall
-slots from the gate, HEAD then GET, redirects with loop detection, bounded retries, one
-verdict per URL.
+slots from the gate, HEAD then GET (a host's first request: GET), redirects with loop
+detection, bounded retries, one verdict per URL.
 """
 
 from __future__ import annotations
@@ -201,6 +201,7 @@ class Checker:
         # or nothing answers), with the failure every link to them gets.
         self._unresolved: dict[str, _Failure] = {}
         self._answered: set[str] = set()  # hosts that answered at least one request
+        self._asked: set[str] = set()  # hosts a link's first request went to
 
     def _rule(self, host: str) -> HostRule:
         rule = self._rules.get(host)
@@ -339,11 +340,18 @@ class Checker:
         return result
 
     async def _fetch(self, target: Target, chain: _Chain) -> Response:
-        """One hop: HEAD (or GET where HEAD proved unreliable), GET fallback, retries."""
+        """One hop: HEAD (or GET where HEAD proved unreliable, and for the host's first
+        request), GET fallback, retries."""
         host = target.host
         if host in self._unresolved:
             raise self._unresolved[host].again()
-        method = "GET" if host in self._head_refused else "HEAD"
+        # A host's first request is a GET. A HEAD that hangs is tried again as GET (some
+        # servers ignore HEAD), a GET that hangs is not: a host that accepts connections and
+        # answers nothing is given up after one timeout, not a HEAD's and then a GET's. And a
+        # host with one link, as most are, needs one request whatever it does with HEAD.
+        first = host not in self._asked
+        self._asked.add(host)
+        method = "GET" if first or host in self._head_refused else "HEAD"
         head_status: int | None = None
         tries = 0
         while True:
@@ -369,6 +377,9 @@ class Checker:
                         # The whole server hangs, not one slow page: nothing of it answered.
                         self._give_up_on(host, _Failure("timeout", _NO_ANSWER, retry=False))
                     raise
+                if host in self._unresolved:
+                    # Given up meanwhile (another link's GET hung): no retry, no backoff.
+                    raise self._unresolved[host].again() from failure
                 chain.attempts += 1
                 if method == "HEAD" and failure.verdict in ("timeout", "error"):
                     method = "GET"  # some servers and CDNs hang up on or ignore HEAD
@@ -428,11 +439,17 @@ class Checker:
         self.gate.close(host)
 
     async def send(
-        self, method: str, target: Target, headers: Mapping[str, str], max_body: int
+        self,
+        method: str,
+        target: Target,
+        headers: Mapping[str, str],
+        max_body: int,
+        urgent: bool = False,
     ) -> Response:
-        """One request within the host's and the overall limits (no retries, no redirects).
-        Raises HostClosed once the host's name proved not to resolve in this run."""
-        async with self.gate.slot(target.host):
+        """One request within the host's and the overall limits (no retries, no redirects);
+        `urgent` ones go before links' first requests (see gate.py). Raises HostClosed once
+        the host's name proved not to resolve in this run."""
+        async with self.gate.slot(target.host, urgent=urgent):
             return await self._request(method, target, headers, max_body)
 
     async def _request(

@@ -3,9 +3,11 @@ between requests, host-wide pauses after 429/503, and an overall limit across ho
 
 A request takes its host's slot before an overall one, so requests queued behind a slow,
 strict host (arXiv: one at a time, 3 s apart) never hold overall slots that other hosts
-could use. A link's follow-up requests (GET after HEAD, the next redirect hop, a retry) go
-before other links' first requests: a link started is finished first, so its verdict (and a
-dead link's archive lookup) comes early instead of after every other link of the host.
+could use. Urgent requests (a link's follow-ups: GET after HEAD, the next redirect hop, a
+retry; and the archive lookups of dead links) go before other links' first requests, for
+their host's slots and for the overall ones: a link started is finished first, so its verdict
+comes early, and the archive lookups, all on one host, keep that host's slots busy while the
+links are checked instead of trailing after them.
 """
 
 from __future__ import annotations
@@ -73,7 +75,7 @@ class HostGate:
     clock: Callable[[], float] = time.monotonic
     sleep: Callable[[float], Awaitable[None]] = asyncio.sleep
     _hosts: dict[str, _Host] = field(default_factory=dict)
-    _overall: asyncio.Semaphore | None = None
+    _overall: _Slots | None = None
 
     def _host(self, name: str) -> _Host:
         host = self._hosts.get(name)
@@ -85,17 +87,17 @@ class HostGate:
     @asynccontextmanager
     async def slot(self, name: str, urgent: bool = False) -> AsyncIterator[None]:
         """Hold one request slot of host `name` (and one overall) while the body runs;
-        `urgent` requests (a link's follow-ups) get the host's next free slot."""
+        `urgent` requests (a link's follow-ups, archive lookups) get the next free slots."""
         host = self._host(name)
         if self._overall is None:
-            self._overall = asyncio.Semaphore(self.overall)
+            self._overall = _Slots(self.overall)
         await host.slots.acquire(urgent)
         try:
             while True:
                 while (wait := host.not_before - self.clock()) > 0 and not host.closed:
                     await self.sleep(wait)
                 if not host.closed:
-                    await self._overall.acquire()
+                    await self._overall.acquire(urgent)
                     # Another request of this host may have started while this one waited
                     # for an overall slot: spacing counts from when requests really start.
                     if host.not_before <= self.clock() and not host.closed:

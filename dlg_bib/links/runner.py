@@ -11,7 +11,13 @@ from dlg_bib.links.cache import LinkCache
 from dlg_bib.links.check import Checker, CheckOptions, LinkResult
 from dlg_bib.links.extract import Link, collect_links
 from dlg_bib.links.report import Finding, findings
-from dlg_bib.links.suggest import ArchiveLookups, Suggestion, needs_archive, suggest_with
+from dlg_bib.links.suggest import (
+    ArchiveLookups,
+    Suggestion,
+    needs_archive,
+    plan_suggestions,
+    suggest_with,
+)
 from dlg_bib.links.suggest import wayback_api as default_wayback_api
 
 
@@ -23,9 +29,11 @@ def check_links(
     on_result: Callable[[LinkResult], None] | None = None,
     wayback_api: str | None = None,
     refresh: bool = False,
+    archive: bool = True,
 ) -> list[Finding]:
     """Check `links`; fresh cached results are reused unless `refresh` (they are still
-    written back, so a forced run refreshes the cache)."""
+    written back, so a forced run refreshes the cache). Without `archive`, dead links get
+    no Wayback lookup (their entries' DOI and arXiv links are still suggested)."""
     results: dict[str, LinkResult] = {}
     todo: list[str] = []
     for link in links:
@@ -36,7 +44,7 @@ def check_links(
                 on_result(cached)
         else:
             todo.append(link.url)
-    api = wayback_api or default_wayback_api()
+    api = (wayback_api or default_wayback_api()) if archive else None
     results, suggestions = asyncio.run(_check(links, todo, results, db, options, api, on_result))
     if cache is not None:
         cache.store(results.values())
@@ -50,11 +58,14 @@ async def _check(
     results: dict[str, LinkResult],
     db: Database,
     options: CheckOptions,
-    api: str,
+    api: str | None,
     on_result: Callable[[LinkResult], None] | None,
 ) -> tuple[dict[str, LinkResult], dict[str, Suggestion]]:
     by_url = {link.url: link for link in links}
     async with Checker(options).connected() as checker:
+        if api is None:
+            results.update(await checker.check_many(todo, on_result))
+            return results, plan_suggestions(links, results, db)[0]
         archive = ArchiveLookups(api, checker)
 
         def done(result: LinkResult) -> None:
@@ -80,6 +91,7 @@ def check_database(
     cache: LinkCache | None = None,
     on_result: Callable[[LinkResult], None] | None = None,
     refresh: bool = False,
+    archive: bool = True,
 ) -> list[Finding]:
     links = collect_links(db, readme)
-    return check_links(links, db, options, cache, on_result, refresh=refresh)
+    return check_links(links, db, options, cache, on_result, refresh=refresh, archive=archive)

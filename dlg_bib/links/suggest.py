@@ -90,7 +90,9 @@ async def _get(url: str, checker: Checker) -> Response | None:
         except BadURL:
             return None
         try:
-            resp = await checker.send("GET", target, headers, _MAX_JSON)
+            # Urgent: the lookups run while links are checked, one host for all of them,
+            # so they are the tail of the run unless they keep their host's slots busy.
+            resp = await checker.send("GET", target, headers, _MAX_JSON, urgent=True)
         except (OSError, EOFError, BadAnswer, HostClosed):
             return None  # no suggestion, no crash
         location = resp.headers.get("location")
