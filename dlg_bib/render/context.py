@@ -91,7 +91,6 @@ class Reference:
     arxiv: str
     links: list[Link]
     legacy: list[str]
-    abstract: str
     note: str
     topics: list[str]
     placeholder: bool
@@ -101,6 +100,12 @@ class Reference:
     open_link: Link | None = None
     # The entry's field text, already resolved: the JSON index reads more fields from it.
     fields: Fields | None = field(default=None, repr=False, compare=False)
+
+    @property
+    def abstract(self) -> str:
+        """The abstract as text, decoded when asked: of the outputs only the handout and the
+        site show it, and on a large database it is the longest value of many entries."""
+        return self.fields.text("abstract") if self.fields is not None else ""
 
     @property
     def paper_url(self) -> str:
@@ -514,7 +519,6 @@ def build_reference(entry: Entry, db: Database, anchor: str) -> Reference:
         arxiv=fields.arxiv,
         links=_links(fields),
         legacy=_list(fields, F_LEGACY),
-        abstract=text("abstract"),
         note=text(F_NOTE),
         topics=_list(fields, F_TOPICS),
         placeholder=entry.is_placeholder,
