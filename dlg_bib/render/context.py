@@ -138,20 +138,27 @@ class Fields:
         self.entry = entry
         self.parent = parent
         self.values: dict[str, str] = {}
+        # Each of the entry's own fields that resolves, as `Entry.get` gives it (not
+        # stripped, not inherited): the JSON index hands these to the CSL mapping, which
+        # would otherwise resolve every field a second time.
+        self.texts: dict[str, str] = {}
         self._broken: set[str] = set()
         self._arxiv: str | None = None
         self._doi: str | None = None
         self._names: dict[str, list[str]] = {}
         strings = entry.strings
+        texts = self.texts
         for name, raw in entry.fields.items():
             if raw[:1] == "{" and raw[-1:] == "}" and "#" not in raw:
-                value = raw[1:-1].strip()  # values.resolve's own fast path, without a call
+                text = raw[1:-1]  # values.resolve's own fast path, without a call
             else:
                 try:
-                    value = values.resolve(raw, strings).strip()
+                    text = values.resolve(raw, strings)
                 except values.ValueSyntaxError:
                     self._broken.add(name)
                     continue
+            texts[name] = text
+            value = text.strip()
             if value:
                 self.values[name] = value
         if parent is not None:
