@@ -15,7 +15,7 @@ from functools import lru_cache
 from typing import Any
 
 from dlg_bib.bibtex import latex
-from dlg_bib.bibtex.names import Name, csl_name, parse_names
+from dlg_bib.bibtex.names import csl_name, parse_name, split_names
 from dlg_bib.export import record
 from dlg_bib.export.record import FieldSource, ResolvedOnUse
 from dlg_bib.library import ids
@@ -206,7 +206,10 @@ def to_item(
             value = parent.get(name)
         return value.strip()
 
-    item: Item = {"id": entry.key, "citation-key": entry.key, "type": csl_type(entry)}
+    # Whether it is an arXiv preprint decides the type, number, container, publisher and
+    # URL: worked out once here, not by each of them.
+    preprint = _is_preprint(entry)
+    item: Item = {"id": entry.key, "citation-key": entry.key, "type": csl_type(entry, preprint)}
     _put_titles(item, entry, sentence_case)
     _put_names(item, "author", get("author"))
     _put_names(item, "editor", get("editor"))
@@ -215,7 +218,7 @@ def to_item(
     rare = own.keys() & _RARE_FIELDS
     if rare:
         _put_rare(item, entry, rare)
-    _put_container(item, entry, parent, events)
+    _put_container(item, entry, parent, events, preprint)
     if sentence_case and item["type"] == "chapter" and "container-title" in item:
         # A chapter's container is a book, whose title is sentence-cased like any other.
         book = entry.get("booktitle") or (parent.get("title") if parent is not None else "")
@@ -224,13 +227,13 @@ def to_item(
     for field, variable in _PLAIN_VARIABLES:
         if field in names:
             _put(item, variable, text(get(field)))
-    if "number" in names or _is_preprint(entry):
-        _put_number(item, entry, get("number"))
+    if "number" in names or preprint:
+        _put_number(item, entry, get("number"), preprint)
     if "pages" in names:
         _put(item, "page", text(get("pages").replace("--", "-")))
     if "edition" in names:
         _put(item, "edition", _edition(text(get("edition"))))
-    _put(item, "publisher", text(_publisher(entry, get)))
+    _put(item, "publisher", text(_publisher(entry, get, preprint)))
     if "address" in names or "location" in names:
         _put(item, "publisher-place", text(get("address") or get("location")))
     _put(item, "genre", _genre(entry))
@@ -241,7 +244,7 @@ def to_item(
         _put(item, "ISBN", get("isbn"))
     if "issn" in own:
         _put(item, "ISSN", get("issn"))
-    _put_identifiers(item, entry, get)
+    _put_identifiers(item, entry, get, preprint)
     return item
 
 
@@ -315,8 +318,8 @@ def _is_preprint(entry: FieldSource) -> bool:
     return entry.is_preprint if isinstance(entry, ResolvedOnUse) else record.is_preprint(entry)
 
 
-def csl_type(entry: FieldSource) -> str:
-    if _is_preprint(entry):
+def csl_type(entry: FieldSource, preprint: bool | None = None) -> str:
+    if _is_preprint(entry) if preprint is None else preprint:
         return "article"
     kind = TYPES.get(entry.entry_type)
     if kind:
@@ -332,19 +335,21 @@ def _put(item: Item, name: str, value: Any) -> None:
 def _put_names(item: Item, role: str, value: str) -> None:
     if value:
         # Copies: the same people recur across entries, and items are handed to callers.
-        item[role] = [dict(_decoded_name(n)) for n in parse_names(value)]
+        item[role] = [dict(_decoded_name(written)) for written in split_names(value)]
 
 
 @lru_cache(maxsize=16384)
-def _decoded_name(name: Name) -> dict[str, str]:
-    return csl_name(name, text)
+def _decoded_name(written: str) -> dict[str, str]:
+    """One name as written in a name list, as CSL: keyed by the text, not by its parsed
+    `Name`, whose dataclass hash would be worked out again on every lookup."""
+    return csl_name(parse_name(written), text)
 
 
 _CONTAINER_FIELDS = ("journal", "journaltitle", "booktitle")
 
 
 def _put_container(
-    item: Item, entry: FieldSource, parent: FieldSource | None, events: bool
+    item: Item, entry: FieldSource, parent: FieldSource | None, events: bool, preprint: bool
 ) -> None:
     """Journal, proceedings, book or web site. With `events`, a conference paper without
     pages, volume or editors also names its event: IEEE cites those as talks ("presented
@@ -360,7 +365,7 @@ def _put_container(
         container = parent.get("booktitle") or parent.get("title")
     if not container and entry.entry_type == "periodical":
         container = entry.get("title")  # an issue of a journal: the journal
-    if _is_preprint(entry):
+    if preprint:
         container = ""
     elif not container and item["type"] == "webpage":
         container = entry.get("howpublished")  # the site: "Wikipedia", "Google AI Blog"
@@ -378,9 +383,9 @@ def _has_locators(entry: FieldSource, parent: FieldSource | None) -> bool:
     return any(source.has(name) for source in sources for name in names)
 
 
-def _put_number(item: Item, entry: FieldSource, number: str) -> None:
-    arxiv = _arxiv_id(entry)
-    if arxiv and _is_preprint(entry):
+def _put_number(item: Item, entry: FieldSource, number: str, preprint: bool) -> None:
+    arxiv = _arxiv_id(entry) if preprint else None
+    if arxiv:
         item["number"] = f"arXiv:{arxiv}"
     elif (
         number and "collection-title" in item and item["type"] not in ("article-journal", "report")
@@ -392,10 +397,10 @@ def _put_number(item: Item, entry: FieldSource, number: str) -> None:
         item["number"] = text(number)
 
 
-def _publisher(entry: FieldSource, get: Any) -> str:
+def _publisher(entry: FieldSource, get: Any, preprint: bool) -> str:
     """Publisher, institution, school or organisation; `howpublished` of anything but a
     web page (whose site it names, as `container-title`), as pandoc does."""
-    if _is_preprint(entry):
+    if preprint:
         return "arXiv"
     found = get("publisher") or get("institution") or get("school") or get("organization")
     if not found and not entry.has("url"):
@@ -453,11 +458,11 @@ def _date_parts_of(value: str) -> dict[str, Any] | None:
     return {"date-parts": [[int(p) for p in match.groups() if p]]}
 
 
-def _put_identifiers(item: Item, entry: FieldSource, get: Any) -> None:
+def _put_identifiers(item: Item, entry: FieldSource, get: Any, preprint: bool) -> None:
     if "doi" in entry.fields:
         _put(item, "DOI", record.doi_of(entry))
     url = str(get("url"))
-    if not url and _is_preprint(entry):
+    if not url and preprint:
         item["URL"] = ids.arxiv_abs_url(str(_arxiv_id(entry)))  # a checked id: a safe URL
         return
     if not url:

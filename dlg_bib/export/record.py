@@ -118,13 +118,14 @@ class Resolved:
 class ResolvedOnUse:
     """An entry whose fields' texts are resolved on first use and then kept: for writers
     that read some fields several times and others never (CSL), so a field it never
-    reads cannot fail it."""
+    reads cannot fail it. `texts`: field texts already resolved (as `Entry.get` gives
+    them), when the caller has them."""
 
     __slots__ = ("_arxiv", "_entry", "_preprint", "_texts", "entry_type", "fields", "key")
 
-    def __init__(self, entry: Entry) -> None:
+    def __init__(self, entry: Entry, texts: dict[str, str] | None = None) -> None:
         self._entry = entry
-        self._texts: dict[str, str] = {}
+        self._texts: dict[str, str] = {} if texts is None else texts
         self.key = entry.key
         self.entry_type = entry.entry_type
         self.fields: Mapping[str, str] = entry.fields

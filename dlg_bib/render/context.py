@@ -91,7 +91,6 @@ class Reference:
     arxiv: str
     links: list[Link]
     legacy: list[str]
-    abstract: str
     note: str
     topics: list[str]
     placeholder: bool
@@ -101,6 +100,12 @@ class Reference:
     open_link: Link | None = None
     # The entry's field text, already resolved: the JSON index reads more fields from it.
     fields: Fields | None = field(default=None, repr=False, compare=False)
+
+    @property
+    def abstract(self) -> str:
+        """The abstract as text, decoded when asked: of the outputs only the handout and the
+        site show it, and on a large database it is the longest value of many entries."""
+        return self.fields.text("abstract") if self.fields is not None else ""
 
     @property
     def paper_url(self) -> str:
@@ -133,20 +138,27 @@ class Fields:
         self.entry = entry
         self.parent = parent
         self.values: dict[str, str] = {}
+        # Each of the entry's own fields that resolves, as `Entry.get` gives it (not
+        # stripped, not inherited): the JSON index hands these to the CSL mapping, which
+        # would otherwise resolve every field a second time.
+        self.texts: dict[str, str] = {}
         self._broken: set[str] = set()
         self._arxiv: str | None = None
         self._doi: str | None = None
         self._names: dict[str, list[str]] = {}
         strings = entry.strings
+        texts = self.texts
         for name, raw in entry.fields.items():
             if raw[:1] == "{" and raw[-1:] == "}" and "#" not in raw:
-                value = raw[1:-1].strip()  # values.resolve's own fast path, without a call
+                text = raw[1:-1]  # values.resolve's own fast path, without a call
             else:
                 try:
-                    value = values.resolve(raw, strings).strip()
+                    text = values.resolve(raw, strings)
                 except values.ValueSyntaxError:
                     self._broken.add(name)
                     continue
+            texts[name] = text
+            value = text.strip()
             if value:
                 self.values[name] = value
         if parent is not None:
@@ -514,7 +526,6 @@ def build_reference(entry: Entry, db: Database, anchor: str) -> Reference:
         arxiv=fields.arxiv,
         links=_links(fields),
         legacy=_list(fields, F_LEGACY),
-        abstract=text("abstract"),
         note=text(F_NOTE),
         topics=_list(fields, F_TOPICS),
         placeholder=entry.is_placeholder,

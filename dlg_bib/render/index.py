@@ -39,11 +39,15 @@ def _strings(values: list[str]) -> str:
     return "[" + ", ".join(map(_string, values)) + "]" if values else "[]"
 
 
-def csl_item(entry: Entry, parent: Entry | None, dlg: str = "") -> str:
+def csl_item(
+    entry: Entry, parent: Entry | None, dlg: str = "", texts: dict[str, str] | None = None
+) -> str:
     """One CSL-JSON item, encoded: the mapping `export` and `cite` use (`export.csl`), so
     the index, `export --format csl-json` and `cite` agree on every item. `dlg`: the
-    encoded dlg data, put under `custom.dlg` (CSL's own extension object)."""
-    item = csl.to_item(ResolvedOnUse(entry), None if parent is None else ResolvedOnUse(parent))
+    encoded dlg data, put under `custom.dlg` (CSL's own extension object); `texts`: the
+    entry's field texts, resolved already (`Fields.texts`)."""
+    own = ResolvedOnUse(entry, texts)
+    item = csl.to_item(own, None if parent is None else ResolvedOnUse(parent))
     if not dlg:
         return _ENCODER.encode(item)
     # The encoder sorts `custom` into its place; the dlg data, encoded already, then takes
@@ -113,7 +117,9 @@ def csl_items(ctx: Context, db: Database, *, with_dlg: bool = False) -> list[str
         entry = entries[ref.key]
         crossref = entry.get("crossref").strip() if "crossref" in entry.fields else ""
         parent = db.find(crossref) if crossref else None
-        items.append(csl_item(entry, parent, dlg_data(ref, entry) if with_dlg else ""))
+        dlg = dlg_data(ref, entry) if with_dlg else ""
+        texts = ref.fields.texts if ref.fields is not None else None
+        items.append(csl_item(entry, parent, dlg, texts))
     return items
 
 
