@@ -69,16 +69,3 @@ def test_render_commands_report_a_malformed_value_without_traceback(tmp_path: Pa
         assert message in result.stderr
         assert "Traceback" not in result.stderr
         assert not (tmp_path / "out").exists()
-
-
-def test_batch_command_run_in_process_keeps_the_cycle_collector(tmp_path: Path) -> None:
-    # Only the `dlg-bib` process (`main`) switches the collector off for a render command;
-    # a caller of `run` in its own process (tests, scripts) keeps it.
-    import gc
-
-    from dlg_bib.cli import run
-    from tests.conftest import REPO
-
-    assert gc.isenabled()
-    assert run(["--bib", str(REPO / "bib"), "index", "-o", str(tmp_path / "i.json")]) == 0
-    assert gc.isenabled()

@@ -69,13 +69,6 @@ bib_option = click.option(
 )
 
 
-# Commands that load the database, go through it once and end the process: the objects
-# they build (about 10^6 on 10,000 entries) live until exit and form no garbage cycles, so
-# the cycle collector would only rescan them (bench/NOTES.md). Only `main` switches it off,
-# since the process ends with the command; callers of `run` keep their collector.
-_BATCH_COMMANDS = frozenset({"export", "index", "lint", "readme"})
-_collector_off_for_batch = False
-
 # Modules whose command name is not their module name with `-` for `_`.
 _MODULE_OF = {"import": "import_bib"}
 
@@ -104,8 +97,6 @@ class LazyGroup(click.Group):
             return None
         if not any(param.name == "bib" for param in command.params):
             bib_option(command)
-        if _collector_off_for_batch and cmd_name in _BATCH_COMMANDS:
-            gc.disable()
         return command
 
 
@@ -139,8 +130,6 @@ def main() -> None:
     # Each run is a short batch over many small objects (10,000 entries make ~10^6):
     # the default threshold runs the cyclic collector thousands of times for nothing.
     gc.set_threshold(100_000, 50, 100)
-    global _collector_off_for_batch
-    _collector_off_for_batch = True
     sys.exit(run())
 
 
