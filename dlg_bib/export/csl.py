@@ -318,8 +318,8 @@ def _is_preprint(entry: FieldSource) -> bool:
     return entry.is_preprint if isinstance(entry, ResolvedOnUse) else record.is_preprint(entry)
 
 
-def csl_type(entry: FieldSource, preprint: bool | None = None) -> str:
-    if _is_preprint(entry) if preprint is None else preprint:
+def csl_type(entry: FieldSource, preprint: bool) -> str:
+    if preprint:
         return "article"
     kind = TYPES.get(entry.entry_type)
     if kind:
