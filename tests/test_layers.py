@@ -12,7 +12,9 @@ import pytest
 
 PACKAGE = Path(__file__).resolve().parent.parent / "dlg_bib"
 # What any layer may import: errors, the transport rules, the Retry-After parser, the version.
-NEUTRAL = frozenset({"dlg_bib", "dlg_bib.errors", "dlg_bib.transport", "dlg_bib.retry_after"})
+NEUTRAL = frozenset(
+    {"dlg_bib", "dlg_bib.errors", "dlg_bib.transport", "dlg_bib.retry_after", "dlg_bib.background"}
+)
 
 
 def module_name(path: Path) -> str:

@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from dlg_bib.cli import AppContext, pass_app
-from dlg_bib.cli._common import linted_db
+from dlg_bib.cli._common import linted
 from dlg_bib.cli._render_options import templates_option, today_of, today_option
 from dlg_bib.render import handout
 from dlg_bib.render.environment import project_root
@@ -47,8 +47,11 @@ def command(
     """Typeset a printable handout (default: the next session, else the latest one)."""
     if session and term:
         raise click.UsageError("give --session DATE or --term, not both")
-    result = handout.build_handout(
-        linted_db(app), app.bib, today_of(today), session, term, templates, paper
+    result = linted(
+        app,
+        lambda db: handout.build_handout(
+            db, app.bib, today_of(today), session, term, templates, paper
+        ),
     )
     for warning in result.warnings:
         click.echo(f"warning: {warning}", err=True)

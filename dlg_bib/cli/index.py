@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from dlg_bib.cli import AppContext, pass_app
-from dlg_bib.cli._common import linted_db
+from dlg_bib.cli._common import linted
 from dlg_bib.render import index
 from dlg_bib.render.environment import project_root
 
@@ -31,7 +31,8 @@ from dlg_bib.render.environment import project_root
 @pass_app
 def command(app: AppContext, output: Path | None, output_format: str) -> None:
     """Write the group, meta-topics, sessions and references (CSL-JSON items) as JSON."""
-    text = index.build_index(linted_db(app), csl_only=output_format == "csl-json")
+    csl_only = output_format == "csl-json"
+    text = linted(app, lambda db: index.build_index(db, csl_only=csl_only))
     if output is not None and str(output) == "-":
         click.echo(text, nl=False)
         return

@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from dlg_bib.cli import AppContext, pass_app
-from dlg_bib.cli._common import linted_db
+from dlg_bib.cli._common import linted
 from dlg_bib.cli._render_options import templates_option, today_of, today_option
 from dlg_bib.errors import EXIT_FINDINGS
 from dlg_bib.render import freshness, markdown
@@ -53,7 +53,9 @@ def command(
         raise click.UsageError("--strict-date goes with --check")
     path = output or project_root(app.bib) / "README.md"
     existing = path.read_text(encoding="utf-8") if path.exists() else None
-    new = markdown.build_readme(linted_db(app), app.bib, today_of(today), existing, templates)
+    new = linted(
+        app, lambda db: markdown.build_readme(db, app.bib, today_of(today), existing, templates)
+    )
     if check:
         found = freshness.check_readme(
             app.workspace().db,

@@ -9,6 +9,7 @@ from dataclasses import asdict, dataclass
 
 from bibtexparser import model as bpm
 
+from dlg_bib import background
 from dlg_bib.bibtex import values
 from dlg_bib.bibtex.names import parse_name, split_names
 from dlg_bib.errors import DlgBibError
@@ -126,11 +127,27 @@ class LintErrors(DlgBibError):
 
 def require_clean(ws: Workspace) -> list[Finding]:
     """Raise LintErrors if the database has lint errors; else return its warnings."""
-    findings = lint_workspace(ws)
+    return without_errors(lint_workspace(ws))
+
+
+def without_errors(findings: list[Finding]) -> list[Finding]:
+    """The findings, which are warnings; LintErrors if any is an error."""
     errors = [f for f in findings if f.severity == ERROR]
     if errors:
         raise LintErrors(errors)
     return findings
+
+
+# Below this many entries lint takes a few milliseconds: not worth a process.
+BACKGROUND_FROM = 1000
+
+
+def start_lint(ws: Workspace) -> background.Pending[list[Finding]]:
+    """`lint_workspace(ws)`, in a child process while the caller renders (when the database
+    is large and a second core is there; `background`), else when the answer is asked for."""
+    return background.start(
+        lambda: lint_workspace(ws), worth_it=len(ws.db.entries) >= BACKGROUND_FROM
+    )
 
 
 def _values_readable(entry: Entry) -> bool:
