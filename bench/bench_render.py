@@ -30,12 +30,15 @@ def _compare(label: str, bib: Path, bibfile: Path, out: Path) -> None:
     baseline: list[float] = []
     readme: list[float] = []
     index: list[float] = []
+    serial: list[float] = []
     both: list[float] = []
     for _ in range(RUNS):  # interleaved, so machine noise hits all alike
         baseline += time_process(baseline_cmd, runs=1)
         r = time_process(readme_cmd, runs=1)
         (out / "README.md").unlink()
         i = time_process(index_cmd, runs=1)
+        # Lint in the same process, as on one core (the default lints in a child: background)
+        serial += time_process(index_cmd, runs=1, env={"DLG_BIB_JOBS": "1"})
         readme += r
         index += i
         both.append(r[0] + i[0])
@@ -43,6 +46,7 @@ def _compare(label: str, bib: Path, bibfile: Path, out: Path) -> None:
     report("bare bibtexparser.parse_file", baseline)
     report("dlg-bib readme (whole CLI)", readme, baseline)
     report("dlg-bib index (whole CLI)", index, baseline)
+    report("dlg-bib index, one process (DLG_BIB_JOBS=1)", serial, baseline)
     report("readme + index (two processes)", both, baseline)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import random
 import statistics
 import subprocess
@@ -101,14 +102,20 @@ def write_database(folder: Path, n: int) -> Path:
     return folder
 
 
-def time_process(argv: list[str], runs: int = 5, setup: object = None) -> list[float]:
-    """Wall times of `runs` fresh processes (optionally calling `setup()` before each)."""
+def time_process(
+    argv: list[str], runs: int = 5, setup: object = None, env: dict[str, str] | None = None
+) -> list[float]:
+    """Wall times of `runs` fresh processes (optionally calling `setup()` before each;
+    `env`: variables added to the environment)."""
     times = []
+    full_env = {**os.environ, **env} if env else None
     for _ in range(runs):
         if callable(setup):
             setup()
         start = time.perf_counter()
-        subprocess.run(argv, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        subprocess.run(
+            argv, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=full_env
+        )
         times.append(time.perf_counter() - start)
     return times
 
