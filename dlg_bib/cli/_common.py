@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, TypeVar
 import click
 
 from dlg_bib.errors import DlgBibError
-from dlg_bib.ops.lint import require_clean, start_lint, without_errors
+from dlg_bib.ops.lint import Finding, require_clean, start_lint, without_errors
 
 if TYPE_CHECKING:
     from dlg_bib.cli import AppContext
@@ -32,8 +32,7 @@ dry_run_option = click.option(
 def linted_db(app: AppContext) -> Database:
     """The database, linted first: for renders that write as they go (the site)."""
     ws = app.workspace()
-    for finding in require_clean(ws):
-        click.echo(finding.as_text().partition("\n")[0], err=True)
+    _show_warnings(require_clean(ws))
     return ws.db
 
 
@@ -50,11 +49,15 @@ def linted(app: AppContext, render: Callable[[Database], T]) -> T:
         rendered = render(ws.db)
     except DlgBibError:
         # Bad data can make the render fail too: lint's errors say more, so they win.
-        without_errors(pending.result())
+        _show_warnings(without_errors(pending.result()))
         raise
     except BaseException:
         pending.cancel()
         raise
-    for finding in without_errors(pending.result()):
-        click.echo(finding.as_text().partition("\n")[0], err=True)
+    _show_warnings(without_errors(pending.result()))
     return rendered
+
+
+def _show_warnings(findings: list[Finding]) -> None:
+    for finding in findings:
+        click.echo(finding.as_text().partition("\n")[0], err=True)
