@@ -204,6 +204,14 @@ def test_what_bibtex_or_biber_choke_on_is_reported_with_line_and_tool() -> None:
     assert all(f.file.endswith("toolchain.bib") for f in findings)
 
 
+def test_percent_in_a_field_no_style_prints_is_no_hazard() -> None:
+    # biber drops fields outside its data model and BibTeX styles read only theirs: a `%`
+    # in ADS's `adsurl` or BibDesk's `Bdsk-Url-1` never reaches the .bbl; in `note` it does.
+    findings = _lint(FIXTURES / "lint" / "percent_unprinted.bib")
+    percent = [(f.line, f.message) for f in findings if f.rule == "unescaped-percent"]
+    assert len(percent) == 1 and percent[0][0] == 10 and "`note`" in percent[0][1]
+
+
 def test_nul_byte_is_reported_with_its_line() -> None:
     (finding,) = [f for f in _lint(FIXTURES / "lint" / "nul_byte.bib") if f.rule == "nul-byte"]
     assert (finding.line, finding.severity) == (2, ERROR)

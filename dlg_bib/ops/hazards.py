@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from bibtexparser import model as bpm
 
+from dlg_bib.bibtex.datamodel import reaches_bbl
 from dlg_bib.bibtex.store import BibFile
 from dlg_bib.library.model import Entry
 
@@ -106,7 +107,9 @@ def _entry_text_hazards(parsed: bpm.Entry, entry: Entry, line: int, raw: str) ->
             "delete the line, or move it outside the entry (BibTeX ignores text between entries)",
         )
     for f in parsed.fields:
-        if f.key.lower() in VERBATIM_FIELDS or "%" in f.key:
+        # A field neither biber nor a BibTeX style writes (`adsurl = {…2013A%26A…}` from
+        # NASA ADS) never reaches the .bbl: its `%` is no comment to anyone.
+        if f.key.lower() in VERBATIM_FIELDS or "%" in f.key or not reaches_bbl(f.key):
             continue
         match = _UNESCAPED_PERCENT.search(f.value)
         if match:
