@@ -20,6 +20,7 @@ EXPECTED_RULE_AND_LINE = {
     "key_with_space.bib": ("invalid-key", 1),
     "missing_comma_after_key.bib": ("missing-comma-after-key", 1),
     "missing_comma_between_fields.bib": ("missing-comma", 4),
+    "missing_entry_type.bib": ("missing-entry-type", 1),
     "stray_brace.bib": ("stray-brace", 6),
     "unbalanced_braces.bib": ("unbalanced-braces", 3),
     "unterminated_entry.bib": ("unterminated-entry", 1),
