@@ -213,6 +213,14 @@ def test_percent_in_a_field_no_style_prints_is_no_hazard() -> None:
     assert len(percent) == 1 and percent[0][0] == 10 and "`note`" in percent[0][1]
 
 
+def test_bare_ampersand_in_a_printed_field_is_a_latex_error() -> None:
+    # Both toolchains put `publisher` and `series` into the .bbl, where a bare `&` is an
+    # alignment tab; `url`, `\url{…}` and `adsurl` never give it to LaTeX as one.
+    findings = _lint(FIXTURES / "lint" / "ampersand.bib")
+    found = [(f.key, f.line, f.severity) for f in findings if f.rule == "unescaped-ampersand"]
+    assert found == [("dillinger2003", 6, ERROR), ("hippke2019", 15, ERROR)]
+
+
 def test_nul_byte_is_reported_with_its_line() -> None:
     (finding,) = [f for f in _lint(FIXTURES / "lint" / "nul_byte.bib") if f.rule == "nul-byte"]
     assert (finding.line, finding.severity) == (2, ERROR)
