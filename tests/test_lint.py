@@ -214,11 +214,12 @@ def test_percent_in_a_field_no_style_prints_is_no_hazard() -> None:
 
 
 def test_bare_ampersand_in_a_printed_field_is_a_latex_error() -> None:
-    # Both toolchains put `publisher` and `series` into the .bbl, where a bare `&` is an
-    # alignment tab; `url`, `\url{…}` and `adsurl` never give it to LaTeX as one.
+    # The standard styles typeset `publisher` and `series`, where a bare `&` is an alignment
+    # tab; `url`, `\url{…}`, `ids`, the stored-only `abstract` and `sorttitle`, and `adsurl`
+    # never give it to LaTeX to set.
     findings = _lint(FIXTURES / "lint" / "ampersand.bib")
     found = [(f.key, f.line, f.severity) for f in findings if f.rule == "unescaped-ampersand"]
-    assert found == [("dillinger2003", 6, ERROR), ("hippke2019", 15, ERROR)]
+    assert found == [("dillinger2003", 7, ERROR), ("hippke2019", 16, ERROR)]
 
 
 def test_nul_byte_is_reported_with_its_line() -> None:

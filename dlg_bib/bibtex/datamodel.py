@@ -41,6 +41,26 @@ BIBTEX_FIELDS = frozenset(
     """.split()
 )
 
+# Fields holding entry keys (biblatex's `entrykey` datatype): a key with `&` (NASA ADS's
+# `2019A&A...623A..39H`) is read as a key, never typeset as text.
+KEY_FIELDS = frozenset({"crossref", "xref", "xdata", "ids", "entryset", "related"})
+
+# Fields the standard styles typeset (BibTeX's plain family and natbib's plainnat; biblatex's
+# standard styles): text there is set by LaTeX, where a bare `&` is an alignment tab. The
+# others reach the .bbl only to be stored (`abstract`, `keywords`, `sorttitle`).
+PRINTED_FIELDS = frozenset(
+    """
+    address addendum afterword annotator author bookauthor booksubtitle booktitle
+    booktitleaddon chapter commentator edition editor editora editorb editorc eid
+    eventtitle eventtitleaddon foreword holder howpublished institution introduction
+    issuesubtitle issuetitle journal journalsubtitle journaltitle journaltitleaddon
+    location mainsubtitle maintitle maintitleaddon nameaddon note number organization
+    origlocation origpublisher origtitle pages part publisher reprinttitle school series
+    shortauthor shorteditor shorthand shortjournal shortseries shorttitle subtitle title
+    titleaddon translator type venue version volume
+    """.split()
+)
+
 
 def reaches_bbl(name: str) -> bool:
     """Whether biber or a BibTeX style may write field `name` (any case) into the .bbl."""

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from bibtexparser import model as bpm
 
-from dlg_bib.bibtex.datamodel import reaches_bbl
+from dlg_bib.bibtex.datamodel import KEY_FIELDS, PRINTED_FIELDS, reaches_bbl
 from dlg_bib.bibtex.store import BibFile
 from dlg_bib.library.model import Entry
 
@@ -113,7 +113,8 @@ def _entry_text_hazards(parsed: bpm.Entry, entry: Entry, line: int, raw: str) ->
     for f in parsed.fields:
         # A field neither biber nor a BibTeX style writes (`adsurl = {…2013A%26A…}` from
         # NASA ADS) never reaches the .bbl: LaTeX never reads what it holds.
-        if f.key.lower() in VERBATIM_FIELDS or "%" in f.key or not reaches_bbl(f.key):
+        name = f.key.lower()
+        if name in VERBATIM_FIELDS or name in KEY_FIELDS or "%" in name or not reaches_bbl(name):
             continue
         value = f.value
         match = _UNESCAPED_PERCENT.search(value) if has_percent else None
@@ -127,7 +128,7 @@ def _entry_text_hazards(parsed: bpm.Entry, entry: Entry, line: int, raw: str) ->
                 ".bbl as a comment (fatal under biblatex: runaway argument)",
                 "write `\\%`",
             )
-        if has_ampersand and "&" in value:
+        if has_ampersand and "&" in value and name in PRINTED_FIELDS:
             match = _UNESCAPED_AMPERSAND.search(_URL_ARGUMENT.sub(_blanked, value))
             if match:
                 yield _value_hazard(
