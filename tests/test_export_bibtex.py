@@ -220,3 +220,14 @@ def test_export_adds_only_a_braced_sort_key_and_nothing_else(
         assert added <= {"key"}, (key, added)
     assert realworld["parens2020"]["key"] == ("{Tools (and More) for Parsing: A Survey (Part 1)}")
     assert "key" not in realworld["repeated2019"]  # it has an author
+
+
+@pytest.mark.parametrize("fmt", ["bibtex", "biblatex"])
+def test_a_field_no_style_prints_is_copied_as_written(fmt: str) -> None:
+    """LaTeX never reads `adsurl` (biber drops it, BibTeX styles ignore it): escaping its `%`
+    would only corrupt the URL. `note` is printed, so its `%` is escaped."""
+    db = open_database(FIXTURES / "export" / "realworld" / "unprinted_fields.bib")
+    (fields,) = fields_of(export(db, Criteria(), fmt).text).values()
+    assert fields["adsurl"] == "https://ui.adsabs.harvard.edu/abs/2013A%26A...558A..33A"
+    assert fields["bdsk-url-1"] == "https://dx.doi.org/10.1051%2F0004-6361%2F201322068"
+    assert fields["note"] == r"Seen by 50\% of readers"

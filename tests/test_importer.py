@@ -138,3 +138,20 @@ def test_import_writes_types_as_written(fixture_copy) -> None:  # type: ignore[n
     assert "@book_section{mills2010authors," in text
     assert "@Newspaper_Article{ramos2019box," in text
     assert "@ARTICLE{bica1982integrated," in text
+
+
+def test_a_second_import_of_a_file_merges_entries_by_their_alias(fixture_copy) -> None:  # type: ignore[no-untyped-def]
+    """A title under 12 characters (or none) identifies no work, so a re-import used to add
+    `cullingford1981sama` beside `cullingford1981sam`, both with `ids = {Cullingford:81}`
+    (biber: "Entry alias 'Cullingford:81' already has an alias"). The incoming key names the
+    entry that has it as an alias, as `\\cite{Cullingford:81}` does, unless facts disagree."""
+    db: Path = fixture_copy("store/db")
+    shapes = FIXTURES / "import" / "short_titles.bib"
+    assert run_cli("--bib", str(db), "import", str(shapes)).returncode == 0
+    before = (db / "references.bib").read_bytes()
+    again = run_cli("--bib", str(db), "import", str(shapes))
+    assert again.returncode == 0, again.stderr
+    assert "0 added, 2 merged" in again.stderr
+    assert (db / "references.bib").read_bytes() == before
+    other = run_cli("--bib", str(db), "import", str(FIXTURES / "import" / "short_titles_other.bib"))
+    assert "1 added, 0 merged" in other.stderr  # year 1985, not 1981: another work

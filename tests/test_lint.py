@@ -20,6 +20,7 @@ EXPECTED_RULE_AND_LINE = {
     "key_with_space.bib": ("invalid-key", 1),
     "missing_comma_after_key.bib": ("missing-comma-after-key", 1),
     "missing_comma_between_fields.bib": ("missing-comma", 4),
+    "missing_entry_type.bib": ("missing-entry-type", 1),
     "stray_brace.bib": ("stray-brace", 6),
     "unbalanced_braces.bib": ("unbalanced-braces", 3),
     "unterminated_entry.bib": ("unterminated-entry", 1),
@@ -202,6 +203,23 @@ def test_what_bibtex_or_biber_choke_on_is_reported_with_line_and_tool() -> None:
     assert [f.line for f in findings if f.rule == "comment-in-entry"] == [6, 55]  # `@misc(…)`
     assert [f.key for f in findings if f.rule == "author-and-editor"] == ["doe2020editor"]
     assert all(f.file.endswith("toolchain.bib") for f in findings)
+
+
+def test_percent_in_a_field_no_style_prints_is_no_hazard() -> None:
+    # biber drops fields outside its data model and BibTeX styles read only theirs: a `%`
+    # in ADS's `adsurl` or BibDesk's `Bdsk-Url-1` never reaches the .bbl; in `note` it does.
+    findings = _lint(FIXTURES / "lint" / "percent_unprinted.bib")
+    percent = [(f.line, f.message) for f in findings if f.rule == "unescaped-percent"]
+    assert len(percent) == 1 and percent[0][0] == 10 and "`note`" in percent[0][1]
+
+
+def test_bare_ampersand_in_a_printed_field_is_a_latex_error() -> None:
+    # The standard styles typeset `publisher` and `series`, where a bare `&` is an alignment
+    # tab; `url`, `\url{…}`, `ids`, the stored-only `abstract` and `sorttitle`, and `adsurl`
+    # never give it to LaTeX to set.
+    findings = _lint(FIXTURES / "lint" / "ampersand.bib")
+    found = [(f.key, f.line, f.severity) for f in findings if f.rule == "unescaped-ampersand"]
+    assert found == [("dillinger2003", 7, ERROR), ("hippke2019", 16, ERROR)]
 
 
 def test_nul_byte_is_reported_with_its_line() -> None:

@@ -224,3 +224,12 @@ def test_entry_with_a_repeated_field_is_kept_with_its_first_value() -> None:
     block = bib.block_of(entry)
     assert store.repeated_fields(block) == [("title", block.line + 5)]
     assert [p.rule for p in bib.problems if p.key == "repeated2019"] == ["duplicate-field"]
+
+
+def test_an_at_sign_without_a_type_is_no_entry() -> None:
+    """bibtexparser reads `@(#)` (an SCCS `$Id$` line) as an entry of no type with key `#`;
+    BibTeX skips it ("You're missing an entry type"), biber rejects the file. No entry, then,
+    and a syntax problem, so nothing lists, exports or writes it."""
+    bib = store.load_file(FIXTURES / "malformed" / "missing_entry_type.bib")
+    assert [e.key for e in bib.entries] == ["doe2020one"]
+    assert [(p.line, p.rule) for p in bib.problems] == [(1, "missing-entry-type")]

@@ -24,7 +24,7 @@ import bibtexparser
 from bibtexparser import model as bpm
 
 from dlg_bib.bibtex import fastsplit, values
-from dlg_bib.bibtex.syntax import SyntaxProblem, block_problems
+from dlg_bib.bibtex.syntax import SyntaxProblem, block_problems, lacks_type
 from dlg_bib.errors import ConcurrentEditError, ParseError, WriteError
 from dlg_bib.library.model import Entry
 
@@ -132,6 +132,8 @@ def parse_bib(path: Path, text: str, digest: str = "") -> BibFile:
         pos = start + len(raw)
     for block in bib.blocks:
         parsed = block.parsed
+        if lacks_type(parsed):
+            continue  # no entry to BibTeX or biber; a syntax problem
         if isinstance(parsed, bpm.Entry):
             block.entry = _entry_of(parsed, path, block, bib.strings)
         elif isinstance(parsed, bpm.DuplicateFieldKeyBlock):
@@ -150,6 +152,8 @@ def duplicate_key_problems(blocks: list[Block]) -> list[SyntaxProblem]:
     problems = []
     for block in blocks:
         if not isinstance(block.parsed, (bpm.Entry, bpm.DuplicateBlockKeyBlock)):
+            continue
+        if lacks_type(block.parsed):
             continue
         key = block.parsed.key
         if key.lower() in first:

@@ -25,6 +25,15 @@ def is_valid_key(key: str) -> bool:
     return bool(key) and _REJECTED_IN_KEY.search(key) is None
 
 
+def lacks_type(block: bpm.Block) -> bool:
+    """An `@` with no entry type (`@{key, …}`, the `@(#)` of an old SCCS `$Id$` line), which
+    bibtexparser reads as an entry: BibTeX skips it ("You're missing an entry type") and
+    biber rejects the whole file, so no command may list, export or cite it."""
+    inner = getattr(block, "ignore_error_block", None)  # a duplicate key or field wraps it
+    entry = inner if isinstance(inner, bpm.Entry) else block
+    return isinstance(entry, bpm.Entry) and not entry.entry_type
+
+
 # A value that swallowed the next field: `{One}\n  year = 2020` (missing comma).
 _SWALLOWED_FIELD = re.compile(r"[}\"\d]\s*\n\s*([A-Za-z][\w-]*)\s*=")
 
@@ -40,6 +49,16 @@ class SyntaxProblem:
 
 def block_problems(block: bpm.Block, raw_line: int) -> list[SyntaxProblem]:
     """Problems of one parsed block; `raw_line` is the block's 1-based first line."""
+    if lacks_type(block):
+        return [
+            SyntaxProblem(
+                raw_line,
+                "missing-entry-type",
+                "`@` without an entry type: BibTeX skips what follows up to the next `@`, "
+                "and biber cannot read the file at all (the bibliography comes out empty)",
+                "write the type (`@article{key,`), or drop the `@` from text outside entries",
+            )
+        ]
     if isinstance(block, bpm.DuplicateFieldKeyBlock):
         fields = ", ".join(sorted(block.duplicate_keys))
         return [

@@ -33,7 +33,9 @@ def command(
 
     Each entry is normalised (house-rule key, bare DOI, arXiv fields, bookkeeping fields
     dropped). A work already in the database (same DOI or arXiv id; or same title and
-    first author, with no year, venue, volume, number or pages that disagree) is merged
+    first author, with no year, venue, volume, number or pages that disagree; or an
+    incoming key that is already an entry's key or alias, with the same title (or none)
+    and first author and nothing else disagreeing, as a second import of a file gives) is merged
     into the existing entry instead: the existing key wins, missing fields its type takes
     are filled (never a second venue), the incoming key is kept as an alias in `ids`. New works are
     appended to bib/references.bib. Input that fails to parse is reported with

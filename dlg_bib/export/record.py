@@ -11,6 +11,7 @@ from typing import Protocol
 from urllib.parse import quote
 
 from dlg_bib.bibtex import latex, values
+from dlg_bib.bibtex.datamodel import reaches_bbl
 from dlg_bib.bibtex.values import MONTH_MACROS
 from dlg_bib.library import ids
 from dlg_bib.library.model import Entry
@@ -293,6 +294,10 @@ def field_value(name: str, text: str) -> str:
     text = " ".join(text.split())
     if name in VERBATIM:
         return percent_encoded_url(text) if name == "url" else text
+    if not reaches_bbl(name):
+        # No style prints it (ADS's `adsurl`, dblp's `biburl`): LaTeX never reads it, and
+        # escaping would only corrupt it (`2013A%26A` -> `2013A\%26A`).
+        return text
     if name == "pages":
         return pages(text)
     if name in TITLE_FIELDS:

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from bibtexparser import model as bpm
 
+from dlg_bib.bibtex.datamodel import KEY_FIELDS, PRINTED_FIELDS, reaches_bbl
 from dlg_bib.bibtex.store import BibFile
 from dlg_bib.library.model import Entry
 
@@ -25,6 +26,9 @@ _COMMENT_WITH_TEXT = re.compile(r"(?i)@comment\b[ \t]*(?=[^\s{(])")
 _LINE_STARTS_WITH_PERCENT = re.compile(r"\n[ \t]*%")
 _OPENING = re.compile(r"@\w*[ \t]*([{(])")
 _UNESCAPED_PERCENT = re.compile(r"(?<!\\)%")
+# `\url{…}` and `\href{…}` read their argument verbatim: a `&` there is no alignment tab.
+_URL_ARGUMENT = re.compile(r"\\(?:url|href)\s*\{[^{}]*\}")
+_UNESCAPED_AMPERSAND = re.compile(r"(?<!\\)&")
 _INTEGER = re.compile(r"\s*[{\s]*\d+[}\s]*")
 # Verbatim fields: biber passes them through as they are, so `%` (`%20` in a URL) is safe.
 VERBATIM_FIELDS = frozenset(
@@ -92,9 +96,10 @@ def file_hazards(bib: BibFile) -> Iterator[Hazard]:
 
 
 def _entry_text_hazards(parsed: bpm.Entry, entry: Entry, line: int, raw: str) -> Iterator[Hazard]:
-    if "%" not in raw:
+    has_percent, has_ampersand = "%" in raw, "&" in raw
+    if not (has_percent or has_ampersand):
         return
-    lines = _comment_lines(raw) if _LINE_STARTS_WITH_PERCENT.search(raw) else ()
+    lines = _comment_lines(raw) if has_percent and _LINE_STARTS_WITH_PERCENT.search(raw) else ()
     for offset in lines:
         yield Hazard(
             line + offset,
@@ -106,19 +111,48 @@ def _entry_text_hazards(parsed: bpm.Entry, entry: Entry, line: int, raw: str) ->
             "delete the line, or move it outside the entry (BibTeX ignores text between entries)",
         )
     for f in parsed.fields:
-        if f.key.lower() in VERBATIM_FIELDS or "%" in f.key:
+        # A field neither biber nor a BibTeX style writes (`adsurl = {…2013A%26A…}` from
+        # NASA ADS) never reaches the .bbl: LaTeX never reads what it holds.
+        name = f.key.lower()
+        if name in VERBATIM_FIELDS or name in KEY_FIELDS or "%" in name or not reaches_bbl(name):
             continue
-        match = _UNESCAPED_PERCENT.search(f.value)
+        value = f.value
+        match = _UNESCAPED_PERCENT.search(value) if has_percent else None
         if match:
-            yield Hazard(
-                (f.start_line or 0) + 1 + f.value.count("\n", 0, match.start()),
-                entry.key,
-                ERROR,
+            yield _value_hazard(
+                f,
+                entry,
+                match.start(),
                 "unescaped-percent",
                 f"unescaped `%` in `{f.key}`: LaTeX reads the rest of that line of the "
                 ".bbl as a comment (fatal under biblatex: runaway argument)",
                 "write `\\%`",
             )
+        if has_ampersand and "&" in value and name in PRINTED_FIELDS:
+            match = _UNESCAPED_AMPERSAND.search(_URL_ARGUMENT.sub(_blanked, value))
+            if match:
+                yield _value_hazard(
+                    f,
+                    entry,
+                    match.start(),
+                    "unescaped-ampersand",
+                    f'unescaped `&` in `{f.key}`: LaTeX stops with "Misplaced alignment tab '
+                    'character" and drops it, under BibTeX and biblatex alike',
+                    "write `\\&` (a URL belongs in `url`, or inside \\url{…})",
+                )
+
+
+def _value_hazard(
+    f: bpm.Field, entry: Entry, at: int, rule: str, message: str, hint: str
+) -> Hazard:
+    """An error at offset `at` of field `f`'s value, on the line where it sits."""
+    line = (f.start_line or 0) + 1 + f.value.count("\n", 0, at)
+    return Hazard(line, entry.key, ERROR, rule, message, hint)
+
+
+def _blanked(match: re.Match[str]) -> str:
+    """The match as spaces (newlines kept), so offsets and lines stay where they were."""
+    return re.sub(r"[^\n]", " ", match.group())
 
 
 def _comment_lines(raw: str) -> Iterator[int]:

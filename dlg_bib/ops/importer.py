@@ -17,7 +17,7 @@ from dlg_bib.bibtex.syntax import is_valid_key
 from dlg_bib.bibtex.values import braced
 from dlg_bib.errors import ParseError
 from dlg_bib.library import ids, keys
-from dlg_bib.library.matching import WorkIndex, work_facts
+from dlg_bib.library.matching import WorkFacts, WorkIndex, contradiction, title_key, work_facts
 from dlg_bib.library.model import F_LEGACY, Database, Entry
 from dlg_bib.ops.lint import EQUIVALENT_FIELDS
 from dlg_bib.ops.tagging import TagRequest, apply_tag
@@ -193,18 +193,36 @@ def _legacy_label(key: str) -> str | None:
     return key if re.fullmatch(r"(?i)ref\s*[0-9ivx]+(\s*-\s*ref\s*[0-9ivx]+)?", key) else None
 
 
+def _named(key: str, facts: WorkFacts, by_name: dict[str, Entry]) -> Entry | None:
+    """The entry already citable as `key` (its key, or an alias in `ids`), as a second
+    import of the same file finds: biber resolves `\\cite{key}` to that entry, so it is the
+    same work, unless its title, first author, year, venue, volume, number or pages say
+    otherwise. Catches what the title rule cannot: short titles ("SAM") and none."""
+    entry = by_name.get(key.lower())
+    if entry is None:
+        return None
+    theirs = work_facts(entry)
+    same = title_key(facts.entry.get("title")) == title_key(entry.get("title"))
+    if not same or facts.details.first_author != theirs.details.first_author:
+        return None
+    return None if contradiction(facts, theirs) else entry
+
+
 def plan_import(db: Database, incoming: list[Entry], tags: TagRequest | None) -> ImportPlan:
     plan = ImportPlan()
     taken = [e.key for e in db.entries]
     known = WorkIndex()
+    by_name: dict[str, Entry] = {}  # what `\cite{…}` names, as biber resolves it
     for entry in db.entries:
         known.add(entry)
+        for name in [entry.key, *(entry.aliases if "ids" in entry.fields else ())]:
+            by_name.setdefault(name.lower(), entry)
     for raw_entry in incoming:
         entry = normalize(raw_entry)
         label = _legacy_label(raw_entry.key)
         facts = work_facts(entry)
         found = known.match(facts)
-        target = found.entry
+        target = found.entry or _named(raw_entry.key, facts, by_name)
         if target is not None:
             merge = _merge(target, entry)
             copied = [name for name, why in merge if not why]

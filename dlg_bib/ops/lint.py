@@ -12,6 +12,7 @@ from bibtexparser import model as bpm
 from dlg_bib import background
 from dlg_bib.bibtex import values
 from dlg_bib.bibtex.names import parse_name, split_names
+from dlg_bib.bibtex.syntax import lacks_type
 from dlg_bib.errors import DlgBibError
 from dlg_bib.library import ids
 from dlg_bib.library.database import Workspace
@@ -213,6 +214,8 @@ def _duplicate_keys(ws: Workspace) -> Iterator[Finding]:
             parsed = block.parsed
             if not isinstance(parsed, (bpm.Entry, bpm.DuplicateBlockKeyBlock)):
                 continue
+            if lacks_type(parsed):
+                continue  # no entry to BibTeX: reported as a syntax problem
             key = parsed.key
             where = first_seen.get(key.lower())
             if where is None:
